@@ -1,0 +1,44 @@
+/* POST /v1/auth/prelogin {email}: the Argon2id parameters and salt a client
+ * needs to derive its keys. An unknown address gets a stable salt made from
+ * the server secret, so the answer does not tell whether an account exists. */
+#include <ctype.h>
+#include <string.h>
+
+#include "crypto/kdf.h"
+#include "server/handlers.h"
+#include "util/encoding.h"
+
+#define PRELOGIN_T_COST 2
+#define PRELOGIN_M_KIB 19456
+#define SALT_BYTES 16
+
+static const struct cf_field prelogin_fields[] = {
+	{ "email", CF_FT_EMAIL, true, 3, 254 },
+};
+const struct cf_spec cf_spec_auth_prelogin = CF_SPEC(prelogin_fields);
+
+void cf_h_auth_prelogin(struct cf_request *req)
+{
+	const json_t *email = json_object_get(req->json, "email");
+	const char *s = json_string_value(email);
+	size_t len = json_string_length(email);
+
+	/* Addresses compare case-insensitively. */
+	static const char domain[] = "coffre-v1 fake-salt";
+	uint8_t msg[sizeof(domain) + 254];
+	memcpy(msg, domain, sizeof(domain));
+	for (size_t i = 0; i < len; i++)
+		msg[sizeof(domain) + i] = (uint8_t)tolower((unsigned char)s[i]);
+
+	uint8_t mac[32];
+	char salt[64];
+	if (cf_hmac_sha256(mac, req->srv->secret, CF_SERVER_SECRET_BYTES, msg,
+	                   sizeof(domain) + len) != CF_OK ||
+	    cf_b64url_encode(salt, sizeof(salt), mac, SALT_BYTES) != CF_OK) {
+		cf_reply_problem(&req->reply, 500, "internal", "cannot compute the salt");
+		return;
+	}
+	cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:i, s:i, s:i, s:s}",
+		"kdf", "argon2id", "t_cost", PRELOGIN_T_COST, "m_cost_kib", PRELOGIN_M_KIB,
+		"parallelism", 1, "salt", salt));
+}

@@ -1,0 +1,60 @@
+/* coffred configuration: one `key = value` file (see docs/configuration.md),
+ * a few command-line overrides, and validation that names the key and the
+ * reason for every refusal. */
+#ifndef CF_SERVER_CONFIG_H
+#define CF_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "coffre/error.h"
+
+enum cf_environment { CF_ENV_TEST, CF_ENV_PRODUCTION };
+
+#define CF_CONFIG_PATH_MAX 1024
+
+struct cf_config {
+	enum cf_environment environment;
+	char listen[128];             /* ADDR:PORT or [ADDR6]:PORT */
+	char data_dir[CF_CONFIG_PATH_MAX];
+	char tls_cert_file[CF_CONFIG_PATH_MAX]; /* empty: generated in data_dir/tls */
+	char tls_key_file[CF_CONFIG_PATH_MAX];
+	char store_backend[16];       /* "sqlite" */
+	char sqlite_path[CF_CONFIG_PATH_MAX];   /* empty: data_dir/coffre.db */
+	char blobs_dir[CF_CONFIG_PATH_MAX];     /* empty: data_dir/blobs */
+	uint64_t blob_max_bytes;
+	uint64_t threads;             /* 0: one per CPU */
+	uint64_t max_connections;
+	uint64_t per_ip_connections;
+	uint64_t connection_timeout_s;
+	uint64_t json_body_max;
+	uint64_t header_max;
+	uint64_t ip_rate;             /* requests per second per IP, 0 = off */
+	uint64_t ip_burst;
+	char log_level[8];
+	char log_file[CF_CONFIG_PATH_MAX];      /* empty: stderr */
+	bool debug_problem_routes;
+};
+
+/* Fills cfg with the defaults. */
+void cf_config_defaults(struct cf_config *cfg);
+
+/* Parses the text of a configuration file into cfg (on top of what is there).
+ * On failure *ret_msg (cap bytes) says which line/key and why. */
+cf_err cf_config_parse(struct cf_config *cfg, const char *text, size_t len,
+                       char *ret_msg, size_t cap);
+
+/* Reads and parses the file at path. */
+cf_err cf_config_load(struct cf_config *cfg, const char *path, char *ret_msg, size_t cap);
+
+/* Sets one key as if it had been read from the file (used by the flags). */
+cf_err cf_config_set(struct cf_config *cfg, const char *key, const char *value,
+                     char *ret_msg, size_t cap);
+
+/* Checks cross-key rules and the production rules; fills derived paths. */
+cf_err cf_config_finish(struct cf_config *cfg, char *ret_msg, size_t cap);
+
+/* Parses "ADDR:PORT" / "[ADDR6]:PORT" into host (cap bytes) and port. */
+cf_err cf_parse_listen(const char *s, char *host, size_t cap, uint16_t *ret_port);
+
+#endif

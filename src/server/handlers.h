@@ -1,0 +1,22 @@
+/* Handlers by resource. Each does its resource's work and nothing else: the
+ * pipeline has already routed, limited, authenticated, authorised and checked
+ * the body; the audit event is written after it returns. */
+#ifndef CF_SERVER_HANDLERS_H
+#define CF_SERVER_HANDLERS_H
+
+#include "server/jsonspec.h"
+#include "server/request.h"
+
+/* ops.c */
+void cf_h_healthz(struct cf_request *req);
+void cf_h_readyz(struct cf_request *req);
+void cf_h_server_info(struct cf_request *req);
+
+/* auth_prelogin.c */
+void cf_h_auth_prelogin(struct cf_request *req);
+extern const struct cf_spec cf_spec_auth_prelogin;
+
+/* debug.c (test environment only) */
+void cf_h_debug_problem(struct cf_request *req);
+
+#endif

@@ -1,0 +1,303 @@
+/* coffred: the coffre server. `coffred [run] [--config FILE] [--data-dir DIR]
+ * [--listen ADDR:PORT]`; `coffred version`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto/crypto.h"
+#include "server/server.h"
+#include "server/tls.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+
+struct options {
+	const char *command;
+	const char *config;
+	const char *data_dir;
+	const char *listen;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: coffred [run] [--config FILE] [--data-dir DIR] [--listen ADDR:PORT]\n"
+	      "       coffred version\n"
+	      "Serves the coffre API over HTTPS. Defaults: --data-dir ./coffre-data,\n"
+	      "--listen 127.0.0.1:8443. See docs/configuration.md for the file keys.\n", f);
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->command = "run";
+	int i = 1;
+	if (i < argc && argv[i][0] != '-')
+		o->command = argv[i++];
+	for (; i < argc; i++) {
+		const char **slot = NULL;
+		if (strcmp(argv[i], "--config") == 0)
+			slot = &o->config;
+		else if (strcmp(argv[i], "--data-dir") == 0)
+			slot = &o->data_dir;
+		else if (strcmp(argv[i], "--listen") == 0)
+			slot = &o->listen;
+		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			o->command = "help";
+			return 0;
+		}
+		if (!slot || i + 1 >= argc) {
+			fprintf(stderr, "coffred: %s '%s'\n", slot ? "missing value for" :
+			        "unknown option", argv[i]);
+			return -1;
+		}
+		*slot = argv[++i];
+	}
+	return 0;
+}
+
+static void harden_process(void)
+{
+	struct rlimit none = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int load_config(const struct options *o, struct cf_config *cfg)
+{
+	char msg[512];
+	cf_config_defaults(cfg);
+	if (o->config && cf_config_load(cfg, o->config, msg, sizeof(msg))) {
+		fprintf(stderr, "coffred: configuration refused: %s\n", msg);
+		return -1;
+	}
+	if ((o->data_dir && cf_config_set(cfg, "data_dir", o->data_dir, msg, sizeof(msg))) ||
+	    (o->listen && cf_config_set(cfg, "listen", o->listen, msg, sizeof(msg))) ||
+	    cf_config_finish(cfg, msg, sizeof(msg))) {
+		fprintf(stderr, "coffred: configuration refused: %s\n", msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* One coffred per data directory: a second one would split the audit log. */
+static int lock_data_dir(const char *dir)
+{
+	char path[1100];
+	if (cf_path_join(path, sizeof(path), dir, "coffred.lock"))
+		return -1;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		fprintf(stderr, "coffred: %s is in use by another coffred (or cannot be locked)\n", dir);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd; /* held until exit */
+}
+
+/* The server secret (fake-salt HMAC key): made once, then read with the
+ * secret-file rules. */
+static int load_secret(struct cf_server *srv)
+{
+	char dir[1100], path[1200];
+	if (cf_path_join(dir, sizeof(dir), srv->cfg.data_dir, "keys") ||
+	    cf_path_join(path, sizeof(path), dir, "server.secret") || cf_mkdir_p(dir, 0700)) {
+		fprintf(stderr, "coffred: cannot create %s/keys\n", srv->cfg.data_dir);
+		return -1;
+	}
+	if (!cf_file_exists(path)) {
+		uint8_t fresh[CF_SERVER_SECRET_BYTES];
+		if (cf_random_bytes(fresh, sizeof(fresh)) ||
+		    cf_write_file_atomic(path, fresh, sizeof(fresh), 0600)) {
+			sodium_memzero(fresh, sizeof(fresh));
+			fprintf(stderr, "coffred: cannot write %s\n", path);
+			return -1;
+		}
+		sodium_memzero(fresh, sizeof(fresh));
+	}
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	const char *why = NULL;
+	if (cf_read_secret_file(path, 256, &buf, &len, &why)) {
+		fprintf(stderr, "coffred: secret file %s refused: %s\n", path, why ? why : "unreadable");
+		return -1;
+	}
+	if (len != CF_SERVER_SECRET_BYTES) {
+		fprintf(stderr, "coffred: secret file %s must hold exactly %d bytes\n", path,
+		        CF_SERVER_SECRET_BYTES);
+		cf_free_secret(buf);
+		return -1;
+	}
+	srv->secret = buf;
+	return 0;
+}
+
+static int load_tls(struct cf_server *srv, char **ret_cert, char **ret_key, char *ca_path,
+                    size_t ca_cap)
+{
+	const struct cf_config *cfg = &srv->cfg;
+	char msg[512];
+	const char *cert = cfg->tls_cert_file, *key = cfg->tls_key_file;
+	struct cf_tls_files files;
+	ca_path[0] = '\0';
+	if (cert[0] == '\0') {
+		bool created = false;
+		if (cf_tls_ensure_selfsigned(cfg->data_dir, &files, &created, msg, sizeof(msg))) {
+			fprintf(stderr, "coffred: %s\n", msg);
+			return -1;
+		}
+		if (created)
+			cf_log(CF_LOG_INFO, "tls", "generated a self-signed test certificate for localhost");
+		cert = files.cert;
+		key = files.key;
+		snprintf(ca_path, ca_cap, "%s", files.ca);
+	}
+	if (cf_tls_load(cert, key, ret_cert, ret_key, msg, sizeof(msg))) {
+		fprintf(stderr, "coffred: %s\n", msg);
+		return -1;
+	}
+	bool self_signed = false;
+	if (cfg->environment == CF_ENV_PRODUCTION &&
+	    (cf_tls_is_self_signed(*ret_cert, &self_signed) || self_signed)) {
+		fprintf(stderr, "coffred: key 'tls.cert_file': %s is self-signed or issued by the "
+		        "local test CA; production needs a certificate from a real CA\n", cert);
+		return -1;
+	}
+	return 0;
+}
+
+static int wait_for_signal(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	int sig = 0;
+	sigwait(&set, &sig);
+	return sig;
+}
+
+static int run(const struct options *o)
+{
+	static struct cf_server srv;
+	char msg[512];
+	if (load_config(o, &srv.cfg))
+		return 2;
+	if (strcmp(srv.cfg.log_level, "debug") == 0)
+		cf_log_set_level(CF_LOG_DEBUG);
+	else if (strcmp(srv.cfg.log_level, "warn") == 0)
+		cf_log_set_level(CF_LOG_WARN);
+	else if (strcmp(srv.cfg.log_level, "error") == 0)
+		cf_log_set_level(CF_LOG_ERROR);
+	if (srv.cfg.log_file[0] && cf_log_open_file(srv.cfg.log_file)) {
+		fprintf(stderr, "coffred: cannot open log file %s\n", srv.cfg.log_file);
+		return 1;
+	}
+	if (cf_mkdir_p(srv.cfg.data_dir, 0700)) {
+		fprintf(stderr, "coffred: cannot create data directory %s\n", srv.cfg.data_dir);
+		return 1;
+	}
+	if (lock_data_dir(srv.cfg.data_dir) < 0)
+		return 1;
+
+	/* Signals are taken by sigwait in this thread; block them before MHD starts
+	 * its threads so they inherit the mask. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	char *cert = NULL, *key = NULL, ca[1024];
+	int rc = 1;
+	if (load_secret(&srv) || load_tls(&srv, &cert, &key, ca, sizeof(ca)))
+		goto out;
+	struct cf_store_config scfg = { .backend = srv.cfg.store_backend,
+	                                .sqlite_path = srv.cfg.sqlite_path, .readers = 4 };
+	cf_err err = cf_store_open(&srv.store, &scfg, msg, sizeof(msg));
+	if (err) {
+		fprintf(stderr, "coffred: store: %s\n", msg);
+		goto out;
+	}
+	if (cf_mkdir_p(srv.cfg.blobs_dir, 0700)) {
+		fprintf(stderr, "coffred: cannot create blob folder %s\n", srv.cfg.blobs_dir);
+		goto out;
+	}
+	if (cf_ratelimit_new(&srv.ip_limit, srv.cfg.ip_rate, srv.cfg.ip_burst, 16384)) {
+		fprintf(stderr, "coffred: out of memory\n");
+		goto out;
+	}
+	if (cf_http_start(&srv, cert, key, msg, sizeof(msg))) {
+		fprintf(stderr, "coffred: %s\n", msg);
+		goto out;
+	}
+	/* MHD copied what it needs from the key; wipe ours now. */
+	cf_free_secret((uint8_t *)key);
+	key = NULL;
+
+	char host[64];
+	uint16_t port;
+	cf_parse_listen(srv.cfg.listen, host, sizeof(host), &port);
+	char hostpart[80];
+	if (strchr(host, ':'))
+		snprintf(hostpart, sizeof(hostpart), "[%s]", host);
+	else
+		snprintf(hostpart, sizeof(hostpart), "%s", host);
+	printf("coffred %s (environment %s) listening on https://%s:%u\n", COFFRE_VERSION,
+	       srv.cfg.environment == CF_ENV_PRODUCTION ? "production" : "test", hostpart, srv.port);
+	if (ca[0])
+		printf("  self-signed test certificate; its CA is %s\n"
+		       "  connect: coffre --server https://%s:%u --ca %s status\n",
+		       ca, hostpart, srv.port, ca);
+	fflush(stdout);
+	cf_log(CF_LOG_INFO, "server", "listening on %s:%u", hostpart, srv.port);
+
+	int sig = wait_for_signal();
+	cf_log(CF_LOG_INFO, "server", "signal %d: stopping", sig);
+	cf_http_stop(&srv);
+	rc = 0;
+out:
+	free(cert);
+	cf_free_secret((uint8_t *)key);
+	cf_ratelimit_free(srv.ip_limit);
+	cf_store_close(srv.store);
+	cf_free_secret(srv.secret);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	harden_process();
+	if (parse_args(argc, argv, &o)) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(o.command, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(o.command, "version") == 0) {
+		printf("coffred %s\n", COFFRE_VERSION);
+		return 0;
+	}
+	if (cf_crypto_init() != CF_OK) {
+		fprintf(stderr, "coffred: cannot initialise libsodium\n");
+		return 1;
+	}
+	if (strcmp(o.command, "run") == 0)
+		return run(&o);
+	fprintf(stderr, "coffred: unknown command '%s'\n", o.command);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,88 @@
+#include "server/pipeline.h"
+
+#include <string.h>
+
+#include "server/router.h"
+
+static bool stage_route(struct cf_request *req)
+{
+	if (req->route)
+		return true;
+	if (req->method_mismatch) {
+		req->reply.allow = req->allow;
+		cf_reply_problem(&req->reply, 405, "method-not-allowed",
+		                 "%s is not allowed on this resource (allowed: %s)", req->method,
+		                 req->allow);
+	} else {
+		cf_reply_problem(&req->reply, 404, "not-found", "no resource at this path");
+	}
+	return false;
+}
+
+static bool stage_rate_limit(struct cf_request *req)
+{
+	if (req->route && (req->route->flags & CF_ROUTE_OPS))
+		return true;
+	unsigned retry = 1;
+	if (cf_ratelimit_take(req->srv->ip_limit, req->ip, strlen(req->ip), cf_mono_ms(), &retry))
+		return true;
+	req->reply.retry_after = retry;
+	cf_reply_problem(&req->reply, 429, "rate-limited",
+	                 "too many requests from this address; retry after %u s", retry);
+	return false;
+}
+
+/* Deny by default: a route that is not public needs credentials, and no
+ * credential method is enabled yet, so every such request is refused. The
+ * identity module plugs its session and API-key checks in here. */
+static bool stage_authenticate(struct cf_request *req)
+{
+	if (req->route->flags & CF_ROUTE_PUBLIC)
+		return true;
+	cf_reply_problem(&req->reply, 401, "unauthenticated",
+	                 "this endpoint needs a valid session token or API key");
+	return false;
+}
+
+static bool stage_body(struct cf_request *req)
+{
+	const struct cf_route *r = req->route;
+	if (!r->body) {
+		if (req->body_len > 0) {
+			cf_reply_problem(&req->reply, 400, "unexpected-body",
+			                 "this endpoint takes no request body");
+			return false;
+		}
+		return true;
+	}
+	const char *ctype = cf_request_header(req, "Content-Type");
+	if (!cf_is_json_content_type(ctype)) {
+		cf_reply_problem(&req->reply, 415, "unsupported-media-type",
+		                 "the body must be application/json (UTF-8)");
+		return false;
+	}
+	json_error_t jerr;
+	req->json = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!req->json) {
+		cf_reply_problem(&req->reply, 400, "malformed-json",
+		                 "the body is not valid JSON (line %d, column %d): %.120s", jerr.line,
+		                 jerr.column, jerr.text);
+		return false;
+	}
+	char why[256];
+	if (cf_spec_check(req->json, r->body, why, sizeof(why))) {
+		cf_reply_problem(&req->reply, 422, "invalid-field", "%s", why);
+		return false;
+	}
+	return true;
+}
+
+void cf_pipeline_run(struct cf_request *req)
+{
+	if (req->reply.status == 0 && stage_rate_limit(req) && stage_route(req) &&
+	    stage_authenticate(req) && stage_body(req)) {
+		req->route->handler(req);
+		if (req->reply.status == 0)
+			cf_reply_problem(&req->reply, 500, "internal", "the handler gave no answer");
+	}
+}

@@ -1,0 +1,13 @@
+/* The request pipeline: the one place where the cross-cutting work happens,
+ * in this order: limits (size, headers: in http.c as data arrives) → route →
+ * rate limit → authentication → policy → body check → handler → audit.
+ * A stage that answers stops the ones after it (except audit, which records
+ * every outcome once audit lands). */
+#ifndef CF_SERVER_PIPELINE_H
+#define CF_SERVER_PIPELINE_H
+
+#include "server/request.h"
+
+void cf_pipeline_run(struct cf_request *req);
+
+#endif

@@ -1,0 +1,45 @@
+/* One HTTP request as it goes through the pipeline. */
+#ifndef CF_SERVER_REQUEST_H
+#define CF_SERVER_REQUEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "server/reply.h"
+#include "server/server.h"
+
+#define CF_MAX_PARAMS 3
+#define CF_PARAM_MAX 128
+
+struct MHD_Connection;
+struct cf_route;
+
+struct cf_request {
+	struct cf_server *srv;
+	struct MHD_Connection *conn;
+	const char *method;            /* owned by MHD, valid for the request */
+	const char *path;              /* owned by MHD */
+	uint8_t id[16];
+	char id_hex[33];
+	char ip[46];
+	const struct cf_route *route;  /* NULL: no route matched */
+	bool method_mismatch;          /* path known, method not */
+	char allow[64];                /* methods of the path, for 405 */
+	char params[CF_MAX_PARAMS][CF_PARAM_MAX + 1];
+	unsigned nparams;
+	uint8_t *body;
+	size_t body_len, body_cap;
+	bool body_overflow;
+	json_t *json;                  /* parsed body, for JSON routes */
+	struct cf_reply reply;
+	uint64_t start_mono_ms;
+	bool processed;
+};
+
+/* A query-string argument, or NULL. */
+const char *cf_request_arg(const struct cf_request *req, const char *name);
+/* A request header, or NULL. */
+const char *cf_request_header(const struct cf_request *req, const char *name);
+
+#endif

@@ -1,0 +1,89 @@
+#include "server/router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "server/handlers.h"
+
+/* Every endpoint. Order does not matter: patterns never overlap. */
+static const struct cf_route routes[] = {
+	{ "GET", "/healthz", cf_h_healthz, CF_ROUTE_PUBLIC | CF_ROUTE_OPS, "ops.healthz", NULL },
+	{ "GET", "/readyz", cf_h_readyz, CF_ROUTE_PUBLIC | CF_ROUTE_OPS, "ops.readyz", NULL },
+	{ "GET", "/v1/server", cf_h_server_info, CF_ROUTE_PUBLIC, "server.info", NULL },
+	{ "POST", "/v1/auth/prelogin", cf_h_auth_prelogin, CF_ROUTE_PUBLIC, "auth.prelogin",
+	  &cf_spec_auth_prelogin },
+	{ "GET", "/v1/_debug/problem/{status}", cf_h_debug_problem,
+	  CF_ROUTE_PUBLIC | CF_ROUTE_DEBUG, "debug.problem", NULL },
+};
+
+static bool segment_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > CF_PARAM_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+/* Matches path against pattern, capturing {params}; false on any difference. */
+static bool match(const char *pattern, const char *path,
+                  char params[][CF_PARAM_MAX + 1], unsigned *ret_n)
+{
+	unsigned n = 0;
+	while (*pattern && *path) {
+		if (*pattern == '{') {
+			const char *pend = strchr(pattern, '}');
+			const char *send = strchr(path, '/');
+			size_t len = send ? (size_t)(send - path) : strlen(path);
+			if (!pend || n >= CF_MAX_PARAMS || !segment_ok(path, len))
+				return false;
+			memcpy(params[n], path, len);
+			params[n][len] = '\0';
+			n++;
+			pattern = pend + 1;
+			path += len;
+			continue;
+		}
+		if (*pattern != *path)
+			return false;
+		pattern++;
+		path++;
+	}
+	if (*pattern || *path)
+		return false;
+	*ret_n = n;
+	return true;
+}
+
+void cf_route_match(struct cf_request *req, bool debug_routes)
+{
+	char params[CF_MAX_PARAMS][CF_PARAM_MAX + 1];
+	unsigned n = 0;
+	size_t used = 0;
+
+	req->route = NULL;
+	req->method_mismatch = false;
+	req->allow[0] = '\0';
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct cf_route *r = &routes[i];
+		if ((r->flags & CF_ROUTE_DEBUG) && !debug_routes)
+			continue;
+		if (!match(r->pattern, req->path, params, &n))
+			continue;
+		if (strcmp(r->method, req->method) == 0) {
+			req->route = r;
+			req->nparams = n;
+			memcpy(req->params, params, sizeof(params));
+			return;
+		}
+		req->method_mismatch = true;
+		int w = snprintf(req->allow + used, sizeof(req->allow) - used, "%s%s",
+		                 used ? ", " : "", r->method);
+		if (w > 0 && (size_t)w < sizeof(req->allow) - used)
+			used += (size_t)w;
+	}
+}

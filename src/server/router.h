@@ -1,0 +1,31 @@
+/* The routing table: every endpoint coffred serves, in one static table, with
+ * what the pipeline must do around it (body shape, authentication, audit). */
+#ifndef CF_SERVER_ROUTER_H
+#define CF_SERVER_ROUTER_H
+
+#include <stdbool.h>
+#include "server/jsonspec.h"
+#include "server/request.h"
+
+typedef void (*cf_handler)(struct cf_request *req);
+
+enum cf_route_flags {
+	CF_ROUTE_PUBLIC = 1 << 0,  /* no authentication needed */
+	CF_ROUTE_OPS    = 1 << 1,  /* /healthz etc.: not audited, not rate limited */
+	CF_ROUTE_DEBUG  = 1 << 2,  /* only with debug.problem_routes (test environment) */
+};
+
+struct cf_route {
+	const char *method;
+	const char *pattern;           /* "/v1/things/{id}" */
+	cf_handler handler;
+	unsigned flags;
+	const char *action;            /* stable name for policy and audit, e.g. "auth.prelogin" */
+	const struct cf_spec *body;    /* JSON body spec, or NULL for no body */
+};
+
+/* Finds the route for method+path into req (route, params) or, when only the
+ * path matches, sets method_mismatch and allow. */
+void cf_route_match(struct cf_request *req, bool debug_routes);
+
+#endif

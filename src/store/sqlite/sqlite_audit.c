@@ -1,0 +1,150 @@
+/* SQLite backend: the audit log tables (events as exact bytes, perfect-subtree
+ * hashes of the Merkle tree, signed checkpoints). */
+#include <stdbool.h>
+#include <string.h>
+
+#include "store/sqlite/sqlite_store.h"
+
+static cf_err step_done(sqlite3_stmt *stmt)
+{
+	cf_err err = sqlite3_step(stmt) == SQLITE_DONE ? CF_OK : CF_ERR_STORE;
+	sqlite3_reset(stmt);
+	return err;
+}
+
+cf_err cf_sqlite_audit_append(cf_tx *tx, uint64_t seq, const uint8_t *event, size_t len)
+{
+	sqlite3_stmt *stmt = cf_sqlite_stmt(cf_sqlite_tx_conn(tx),
+		"INSERT INTO audit_events(seq, event) VALUES (?1, ?2)");
+	if (!stmt)
+		return CF_ERR_STORE;
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)seq);
+	sqlite3_bind_blob(stmt, 2, event, (int)len, SQLITE_STATIC);
+	return step_done(stmt);
+}
+
+cf_err cf_sqlite_audit_node_put(cf_tx *tx, unsigned level, uint64_t index, const uint8_t hash[32])
+{
+	sqlite3_stmt *stmt = cf_sqlite_stmt(cf_sqlite_tx_conn(tx),
+		"INSERT INTO audit_nodes(level, idx, hash) VALUES (?1, ?2, ?3)");
+	if (!stmt)
+		return CF_ERR_STORE;
+	sqlite3_bind_int(stmt, 1, (int)level);
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)index);
+	sqlite3_bind_blob(stmt, 3, hash, 32, SQLITE_STATIC);
+	return step_done(stmt);
+}
+
+static const char node_sql[] = "SELECT hash FROM audit_nodes WHERE level = ?1 AND idx = ?2";
+
+cf_err cf_sqlite_audit_node_get(cf_store *st, cf_tx *tx, unsigned level, uint64_t index,
+                                uint8_t out[32])
+{
+	struct cf_sqlite_conn *c = tx ? cf_sqlite_tx_conn(tx) : cf_sqlite_reader_lock(st);
+	sqlite3_stmt *stmt = cf_sqlite_stmt(c, node_sql);
+	cf_err err = CF_ERR_STORE;
+	if (stmt) {
+		sqlite3_bind_int(stmt, 1, (int)level);
+		sqlite3_bind_int64(stmt, 2, (sqlite3_int64)index);
+		int rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) == 32) {
+			memcpy(out, sqlite3_column_blob(stmt, 0), 32);
+			err = CF_OK;
+		} else if (rc == SQLITE_DONE) {
+			err = CF_ERR_NOT_FOUND;
+		}
+		sqlite3_reset(stmt);
+	}
+	if (!tx)
+		cf_sqlite_conn_unlock(c);
+	return err;
+}
+
+cf_err cf_sqlite_audit_size(cf_store *st, uint64_t *ret_size)
+{
+	struct cf_sqlite_conn *c = cf_sqlite_reader_lock(st);
+	sqlite3_stmt *stmt = cf_sqlite_stmt(c, "SELECT COALESCE(MAX(seq) + 1, 0) FROM audit_events");
+	cf_err err = CF_ERR_STORE;
+	if (stmt) {
+		if (sqlite3_step(stmt) == SQLITE_ROW) {
+			*ret_size = (uint64_t)sqlite3_column_int64(stmt, 0);
+			err = CF_OK;
+		}
+		sqlite3_reset(stmt);
+	}
+	cf_sqlite_conn_unlock(c);
+	return err;
+}
+
+cf_err cf_sqlite_audit_events(cf_store *st, uint64_t from, uint64_t count, cf_audit_event_fn fn,
+                              void *ctx)
+{
+	struct cf_sqlite_conn *c = cf_sqlite_reader_lock(st);
+	sqlite3_stmt *stmt = cf_sqlite_stmt(c,
+		"SELECT seq, event FROM audit_events WHERE seq >= ?1 ORDER BY seq LIMIT ?2");
+	cf_err err = CF_ERR_STORE;
+	if (stmt) {
+		sqlite3_bind_int64(stmt, 1, (sqlite3_int64)from);
+		sqlite3_bind_int64(stmt, 2, count > INT64_MAX ? INT64_MAX : (sqlite3_int64)count);
+		err = CF_OK;
+		int rc;
+		while (!err && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			const void *blob = sqlite3_column_blob(stmt, 1);
+			size_t len = (size_t)sqlite3_column_bytes(stmt, 1);
+			err = fn(ctx, (uint64_t)sqlite3_column_int64(stmt, 0),
+			         blob ? blob : (const void *)"", len);
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = CF_ERR_STORE;
+		sqlite3_reset(stmt);
+	}
+	cf_sqlite_conn_unlock(c);
+	return err;
+}
+
+cf_err cf_sqlite_checkpoint_put(cf_tx *tx, uint64_t size, const char *note, size_t len,
+                                uint64_t time_ms)
+{
+	sqlite3_stmt *stmt = cf_sqlite_stmt(cf_sqlite_tx_conn(tx),
+		"INSERT INTO audit_checkpoints(size, note, created_ms) VALUES (?1, ?2, ?3) "
+		"ON CONFLICT(size) DO NOTHING");
+	if (!stmt)
+		return CF_ERR_STORE;
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)size);
+	sqlite3_bind_text(stmt, 2, note, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, (sqlite3_int64)time_ms);
+	return step_done(stmt);
+}
+
+cf_err cf_sqlite_checkpoint_get(cf_store *st, uint64_t size, uint64_t *ret_size, char *note,
+                                size_t cap, size_t *ret_len)
+{
+	struct cf_sqlite_conn *c = cf_sqlite_reader_lock(st);
+	bool latest = size == UINT64_MAX;
+	sqlite3_stmt *stmt = latest ?
+		cf_sqlite_stmt(c, "SELECT size, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1") :
+		cf_sqlite_stmt(c, "SELECT size, note FROM audit_checkpoints WHERE size = ?1");
+	cf_err err = CF_ERR_STORE;
+	if (stmt) {
+		if (!latest)
+			sqlite3_bind_int64(stmt, 1, (sqlite3_int64)size);
+		int rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW) {
+			size_t len = (size_t)sqlite3_column_bytes(stmt, 1);
+			if (len + 1 > cap) {
+				err = CF_ERR_TOO_LARGE;
+			} else {
+				memcpy(note, sqlite3_column_text(stmt, 1), len);
+				note[len] = '\0';
+				*ret_len = len;
+				*ret_size = (uint64_t)sqlite3_column_int64(stmt, 0);
+				err = CF_OK;
+			}
+		} else if (rc == SQLITE_DONE) {
+			err = CF_ERR_NOT_FOUND;
+		}
+		sqlite3_reset(stmt);
+	}
+	cf_sqlite_conn_unlock(c);
+	return err;
+}

@@ -1,0 +1,33 @@
+/* Internals of the SQLite backend shared by its files (not for callers). */
+#ifndef CF_STORE_SQLITE_H
+#define CF_STORE_SQLITE_H
+
+#include <sqlite3.h>
+#include "store/store.h"
+
+struct cf_sqlite_conn;
+
+/* A reader connection, locked for the caller until cf_sqlite_conn_unlock. */
+struct cf_sqlite_conn *cf_sqlite_reader_lock(cf_store *st);
+void cf_sqlite_conn_unlock(struct cf_sqlite_conn *c);
+/* The writer connection of a transaction (already locked by it). */
+struct cf_sqlite_conn *cf_sqlite_tx_conn(cf_tx *tx);
+/* A cached prepared statement of c, reset and unbound; sql must be a string
+ * literal (the cache keys on its address). NULL on failure. */
+sqlite3_stmt *cf_sqlite_stmt(struct cf_sqlite_conn *c, const char *sql);
+cf_err cf_sqlite_exec(sqlite3 *db, const char *sql, char *msg, size_t cap);
+
+/* sqlite_audit.c */
+cf_err cf_sqlite_audit_append(cf_tx *tx, uint64_t seq, const uint8_t *event, size_t len);
+cf_err cf_sqlite_audit_node_put(cf_tx *tx, unsigned level, uint64_t index, const uint8_t hash[32]);
+cf_err cf_sqlite_audit_node_get(cf_store *st, cf_tx *tx, unsigned level, uint64_t index,
+                                uint8_t out[32]);
+cf_err cf_sqlite_audit_size(cf_store *st, uint64_t *ret_size);
+cf_err cf_sqlite_audit_events(cf_store *st, uint64_t from, uint64_t count, cf_audit_event_fn fn,
+                              void *ctx);
+cf_err cf_sqlite_checkpoint_put(cf_tx *tx, uint64_t size, const char *note, size_t len,
+                                uint64_t time_ms);
+cf_err cf_sqlite_checkpoint_get(cf_store *st, uint64_t size, uint64_t *ret_size, char *note,
+                                size_t cap, size_t *ret_len);
+
+#endif

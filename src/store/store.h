@@ -1,0 +1,107 @@
+/* The store: every persistent read and write of coffred goes through this
+ * interface, one struct of function pointers per backend (sqlite now,
+ * postgres later), chosen by name from the configuration. Callers never see
+ * SQL or a backend type. */
+#ifndef CF_STORE_H
+#define CF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "coffre/error.h"
+
+typedef struct cf_store cf_store;
+/* A write transaction: the single writer, held from begin to commit/rollback.
+ * Every write of coffred happens inside one, together with its audit event. */
+typedef struct cf_tx cf_tx;
+
+/* Called for each stored audit event, in order; a non-CF_OK return stops. */
+typedef cf_err (*cf_audit_event_fn)(void *ctx, uint64_t seq, const uint8_t *event, size_t len);
+
+struct cf_store_config {
+	const char *backend;      /* "sqlite" */
+	const char *sqlite_path;  /* database file */
+	unsigned readers;         /* read connections in the pool */
+};
+
+/* What every backend provides. Each function returns a cf_err and writes its
+ * outputs only on success. Messages for operators go to msg (cap bytes). */
+struct cf_store_ops {
+	const char *name;
+	cf_err (*open)(cf_store **ret, const struct cf_store_config *cfg, char *msg, size_t cap);
+	void (*close)(cf_store *st);
+	cf_err (*ping)(cf_store *st);
+	cf_err (*schema_version)(cf_store *st, int64_t *ret_version);
+	cf_err (*meta_get)(cf_store *st, const char *key, uint8_t *buf, size_t cap, size_t *ret_len);
+	cf_err (*meta_put)(cf_store *st, const char *key, const uint8_t *val, size_t len);
+
+	/* Transactions: begin takes the writer; commit and rollback release it
+	 * (commit rolls back and releases on failure). Savepoints nest inside. */
+	cf_err (*tx_begin)(cf_store *st, cf_tx **ret);
+	cf_err (*tx_commit)(cf_tx *tx);
+	void (*tx_rollback)(cf_tx *tx);
+	cf_err (*tx_savepoint)(cf_tx *tx);
+	cf_err (*tx_release)(cf_tx *tx);
+	cf_err (*tx_rollback_to)(cf_tx *tx);
+
+	/* Audit log: events (exact bytes), perfect-subtree hashes, checkpoints. */
+	cf_err (*audit_append)(cf_tx *tx, uint64_t seq, const uint8_t *event, size_t len);
+	cf_err (*audit_node_put)(cf_tx *tx, unsigned level, uint64_t index, const uint8_t hash[32]);
+	/* tx may be NULL: read committed state through a reader. */
+	cf_err (*audit_node_get)(cf_store *st, cf_tx *tx, unsigned level, uint64_t index,
+	                         uint8_t out[32]);
+	cf_err (*audit_size)(cf_store *st, uint64_t *ret_size);
+	cf_err (*audit_events)(cf_store *st, uint64_t from, uint64_t count, cf_audit_event_fn fn,
+	                       void *ctx);
+	cf_err (*checkpoint_put)(cf_tx *tx, uint64_t size, const char *note, size_t len,
+	                         uint64_t time_ms);
+	/* The newest checkpoint, or the one at exactly `size` when size != UINT64_MAX. */
+	cf_err (*checkpoint_get)(cf_store *st, uint64_t size, uint64_t *ret_size, char *note,
+	                         size_t cap, size_t *ret_len);
+};
+
+/* Every backend's handle starts with this header. */
+struct cf_store {
+	const struct cf_store_ops *ops;
+};
+
+/* Opens the backend named in cfg, applying schema migrations. A database
+ * written by a newer coffred is refused (CF_ERR_SCHEMA) and left untouched. */
+cf_err cf_store_open(cf_store **ret, const struct cf_store_config *cfg, char *msg, size_t cap);
+void cf_store_close(cf_store *st);   /* accepts NULL */
+
+/* The schema version this program writes. */
+int64_t cf_store_schema_latest(void);
+
+static inline cf_err cf_store_ping(cf_store *st) { return st->ops->ping(st); }
+static inline cf_err cf_store_schema_version(cf_store *st, int64_t *v)
+{
+	return st->ops->schema_version(st, v);
+}
+/* Small installation facts (ids, key fingerprints); values up to 64 KiB. */
+static inline cf_err cf_store_meta_get(cf_store *st, const char *key, uint8_t *buf,
+                                       size_t cap, size_t *ret_len)
+{
+	return st->ops->meta_get(st, key, buf, cap, ret_len);
+}
+static inline cf_err cf_store_meta_put(cf_store *st, const char *key, const uint8_t *val,
+                                       size_t len)
+{
+	return st->ops->meta_put(st, key, val, len);
+}
+
+static inline cf_err cf_tx_begin(cf_store *st, cf_tx **ret) { return st->ops->tx_begin(st, ret); }
+
+/* Every transaction handle starts with this header. */
+struct cf_tx {
+	cf_store *st;
+};
+
+static inline cf_err cf_tx_commit(cf_tx *tx) { return tx->st->ops->tx_commit(tx); }
+static inline void cf_tx_rollback(cf_tx *tx) { tx->st->ops->tx_rollback(tx); }
+static inline cf_err cf_tx_savepoint(cf_tx *tx) { return tx->st->ops->tx_savepoint(tx); }
+static inline cf_err cf_tx_release(cf_tx *tx) { return tx->st->ops->tx_release(tx); }
+static inline cf_err cf_tx_rollback_to(cf_tx *tx) { return tx->st->ops->tx_rollback_to(tx); }
+
+extern const struct cf_store_ops cf_store_sqlite_ops;
+
+#endif

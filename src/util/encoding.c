@@ -1,0 +1,55 @@
+#include "util/encoding.h"
+
+#include <sodium.h>
+#include <string.h>
+
+size_t cf_b64url_len(size_t n)
+{
+	return sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING) - 1;
+}
+
+cf_err cf_hex_encode(char *out, size_t cap, const uint8_t *bin, size_t len)
+{
+	if (len > (SIZE_MAX - 1) / 2 || cap < 2 * len + 1)
+		return CF_ERR_TOO_LARGE;
+	sodium_bin2hex(out, cap, bin, len);
+	return CF_OK;
+}
+
+cf_err cf_hex_decode(uint8_t *out, size_t out_len, const char *in, size_t in_len)
+{
+	uint8_t tmp[256];
+	size_t got = 0;
+	const char *end = NULL;
+
+	if (in_len != 2 * out_len || out_len > sizeof(tmp))
+		return CF_ERR_INVALID;
+	if (sodium_hex2bin(tmp, sizeof(tmp), in, in_len, NULL, &got, &end) != 0 ||
+	    got != out_len || end != in + in_len)
+		return CF_ERR_INVALID;
+	memcpy(out, tmp, out_len);
+	sodium_memzero(tmp, sizeof(tmp));
+	return CF_OK;
+}
+
+cf_err cf_b64url_encode(char *out, size_t cap, const uint8_t *bin, size_t len)
+{
+	if (cap < cf_b64url_len(len) + 1)
+		return CF_ERR_TOO_LARGE;
+	sodium_bin2base64(out, cap, bin, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return CF_OK;
+}
+
+cf_err cf_b64url_decode(uint8_t *out, size_t cap, size_t *ret_len,
+                        const char *in, size_t in_len)
+{
+	size_t got = 0;
+	const char *end = NULL;
+
+	if (sodium_base642bin(out, cap, in, in_len, NULL, &got, &end,
+	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    end != in + in_len)
+		return CF_ERR_INVALID;
+	*ret_len = got;
+	return CF_OK;
+}

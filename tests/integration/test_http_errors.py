@@ -1,0 +1,153 @@
+"""Scenario: a client sends every kind of bad request to coffred. Each gets the
+right status with an RFC 9457 problem body, and the store does not change."""
+import os
+import socket
+import ssl
+
+import pytest
+
+from conftest import db_snapshot
+
+PROBLEM_TYPE = "application/problem+json"
+
+
+def assert_problem(r, status):
+    assert r.status == status, r
+    assert r.header("Content-Type") == PROBLEM_TYPE, r.headers
+    p = r.json()
+    assert p["status"] == status
+    assert p["type"].startswith("urn:coffre:problem:")
+    assert isinstance(p["title"], str) and p["title"]
+    assert isinstance(p["detail"], str) and p["detail"]
+    assert r.header("X-Request-Id") and len(r.header("X-Request-Id")) == 32
+    return p
+
+
+@pytest.fixture
+def db_unchanged(server):
+    path = os.path.join(server.data_dir, "coffre.db")
+    before = db_snapshot(path)
+    yield
+    assert db_snapshot(path) == before
+
+
+def test_unknown_path_is_404(server, db_unchanged):
+    p = assert_problem(server.request("GET", "/v1/nothing-here"), 404)
+    assert "no resource" in p["detail"]
+
+
+def test_wrong_method_is_405_with_allow(server, db_unchanged):
+    r = server.request("DELETE", "/v1/server")
+    p = assert_problem(r, 405)
+    assert r.header("Allow") == "GET"
+    assert "DELETE" in p["detail"]
+
+
+def test_not_json_is_415(server, db_unchanged):
+    r = server.request("POST", "/v1/auth/prelogin", body=b"email=a@b.c",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert_problem(r, 415)
+    r = server.request("POST", "/v1/auth/prelogin", body=b'{"email":"a@b.c"}')
+    assert_problem(r, 415)
+
+
+@pytest.mark.parametrize("body", [b"{", b'{"email": }', b"\xff\xfe", b'{"email":"a@b.c"} x',
+                                  b'{"email":"a@b.c","email":"d@e.f"}'])
+def test_malformed_json_is_400(server, db_unchanged, body):
+    r = server.request("POST", "/v1/auth/prelogin", body=body,
+                       headers={"Content-Type": "application/json"})
+    assert_problem(r, 400)
+
+
+@pytest.mark.parametrize("doc,field", [
+    ({}, "email"),
+    ({"email": 42}, "email"),
+    ({"email": "not-an-address"}, "email"),
+    ({"email": "a@" + "b" * 300 + ".fr"}, "email"),
+    ({"email": "a@b.fr", "extra": 1}, "extra"),
+    ([], "object"),
+])
+def test_invalid_fields_are_422_naming_the_field(server, db_unchanged, doc, field):
+    r = server.request("POST", "/v1/auth/prelogin", json_body=doc)
+    p = assert_problem(r, 422)
+    assert field in p["detail"]
+
+
+def test_body_on_bodyless_endpoint_is_400(server, db_unchanged):
+    r = server.request("GET", "/v1/server", body=b"{}", headers={"Content-Type": "application/json"})
+    assert_problem(r, 400)
+
+
+def test_body_over_1_mib_is_413_by_length(server, db_unchanged):
+    body = b'{"email":"' + b"a" * (1 << 20) + b'@b.fr"}'
+    r = server.request("POST", "/v1/auth/prelogin", body=body,
+                       headers={"Content-Type": "application/json"})
+    p = assert_problem(r, 413)
+    assert "1048576" in p["detail"]
+
+
+def test_body_over_1_mib_is_413_when_chunked(server, db_unchanged):
+    conn = server.connection()
+    conn.putrequest("POST", "/v1/auth/prelogin")
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.endheaders()
+    chunk = b"a" * 65536
+    for _ in range(20):
+        conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    conn.send(b"0\r\n\r\n")
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    assert r.status == 413, body
+    assert r.getheader("Content-Type") == PROBLEM_TYPE
+
+
+def test_headers_over_16_kib_are_431(server, db_unchanged):
+    r = server.request("GET", "/v1/server", headers={"X-Padding": "p" * (17 * 1024)})
+    p = assert_problem(r, 431)
+    assert "16384" in p["detail"]
+
+
+def test_headers_under_16_kib_are_fine(server):
+    r = server.request("GET", "/v1/server", headers={"X-Padding": "p" * (12 * 1024)})
+    assert r.status == 200
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 431, 500, 503])
+def test_every_problem_status_renders(server, db_unchanged, status):
+    assert_problem(server.request("GET", "/v1/_debug/problem/%d" % status), status)
+
+
+def test_debug_routes_absent_by_default(coffred_factory):
+    s = coffred_factory()
+    assert_problem(s.request("GET", "/v1/_debug/problem/500"), 404)
+
+
+def test_rate_limit_is_429_with_retry_after(coffred_factory):
+    s = coffred_factory(config="limits.ip_rate = 5\nlimits.ip_burst = 5\n")
+    conn = s.connection()
+    statuses = [s.request("GET", "/v1/server", conn=conn).status for _ in range(8)]
+    assert statuses[:5] == [200] * 5
+    r = s.request("GET", "/v1/server", conn=conn)
+    conn.close()
+    p = assert_problem(r, 429)
+    assert int(r.header("Retry-After")) >= 1
+    assert "retry" in p["detail"]
+    # health checks are not rate limited
+    assert s.request("GET", "/healthz").status == 200
+
+
+def test_slow_client_is_disconnected(coffred_factory):
+    s = coffred_factory(config="limits.connection_timeout = 2\n")
+    ctx = s.ssl_context()
+    raw = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    tls = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+    tls.sendall(b"GET /v1/server HTTP/1.1\r\nHost: x\r\n")  # never finishes the headers
+    tls.settimeout(10)
+    try:
+        data = tls.recv(100)
+    except (ssl.SSLError, ConnectionResetError):
+        data = b""
+    assert data == b"" or not data.startswith(b"HTTP/1.1 200")
+    tls.close()
