@@ -51,6 +51,7 @@ static const struct key_spec keys[] = {
 	{ "limits.ip_burst", NUM(ip_burst, K_UINT), 1, 10000000, NULL },
 	{ "log.level", STR(log_level, K_ENUM), 0, 0, level_choices },
 	{ "log.file", STR(log_file, K_PATH), 0, 0, NULL },
+	{ "audit.origin", STR(audit_origin, K_STRING), 0, 0, NULL },
 	{ "debug.problem_routes", K_BOOL, offsetof(struct cf_config, debug_problem_routes), 0, 0, 0, NULL },
 };
 
@@ -375,6 +376,12 @@ cf_err cf_config_finish(struct cf_config *cfg, char *msg, size_t cap)
 		set_msg(msg, cap, "key 'limits.ip_burst': must be at least limits.ip_rate (%llu)",
 		        (unsigned long long)cfg->ip_rate);
 		return CF_ERR_CONFIG;
+	}
+	for (const char *c = cfg->audit_origin; *c; c++) {
+		if ((unsigned char)*c <= 0x20 || *c == '+' || *c == 0x7f) {
+			set_msg(msg, cap, "key 'audit.origin': no spaces, '+' or control characters allowed");
+			return CF_ERR_CONFIG;
+		}
 	}
 	cf_err err = derive_path(cfg->sqlite_path, sizeof(cfg->sqlite_path), cfg->data_dir,
 	                         "coffre.db", "store.sqlite.path", msg, cap);

@@ -33,6 +33,7 @@ struct cf_config {
 	uint64_t ip_burst;
 	char log_level[8];
 	char log_file[CF_CONFIG_PATH_MAX];      /* empty: stderr */
+	char audit_origin[129];       /* empty: coffre/<key fingerprint> */
 	bool debug_problem_routes;
 };
 

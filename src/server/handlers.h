@@ -16,6 +16,12 @@ void cf_h_server_info(struct cf_request *req);
 void cf_h_auth_prelogin(struct cf_request *req);
 extern const struct cf_spec cf_spec_auth_prelogin;
 
+/* audit_api.c */
+void cf_h_audit_checkpoint(struct cf_request *req);
+void cf_h_audit_consistency(struct cf_request *req);
+void cf_h_audit_inclusion(struct cf_request *req);
+void cf_h_audit_events(struct cf_request *req);
+
 /* debug.c (test environment only) */
 void cf_h_debug_problem(struct cf_request *req);
 

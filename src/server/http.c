@@ -8,6 +8,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,6 +32,23 @@ uint64_t cf_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void cf_server_ip_hash(struct cf_server *srv, const char *ip, char out[24])
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	uint64_t day = cf_now_ms() / 86400000;
+	uint8_t key[32];
+	pthread_mutex_lock(&lock);
+	if (!srv->ip_day_valid || srv->ip_day != day) {
+		cf_audit_ip_day_key(srv->ip_day_key, srv->secret, CF_SERVER_SECRET_BYTES, day);
+		srv->ip_day = day;
+		srv->ip_day_valid = true;
+	}
+	memcpy(key, srv->ip_day_key, 32);
+	pthread_mutex_unlock(&lock);
+	cf_audit_ip_hash(out, 24, key, ip);
+	sodium_memzero(key, sizeof(key));
 }
 
 uint64_t cf_mono_ms(void)
@@ -200,6 +219,38 @@ static void take_upload(struct cf_request *req, const char *data, size_t len)
 	req->body_len += len;
 }
 
+/* The audit event could not be stored: nothing of the request happened. */
+static void audit_failed(struct cf_request *req)
+{
+	req->reply.retry_after = 5;
+	cf_reply_problem(&req->reply, 503, "audit-unavailable",
+	                 "the audit log cannot record this request, so it was not carried out");
+}
+
+static void on_audited(struct cf_audit_item *item, cf_err result, uint64_t seq)
+{
+	struct cf_request *req = item->done_arg;
+	if (result)
+		audit_failed(req);
+	req->audited = true;
+	MHD_resume_connection(req->conn);
+}
+
+static bool audited_route(const struct cf_request *req)
+{
+	return !req->route || !(req->route->flags & CF_ROUTE_OPS);
+}
+
+/* Early refusals answer on the first call, so their event is written
+ * synchronously (a rare path). */
+static enum MHD_Result answer_now(struct cf_request *req)
+{
+	if (audited_route(req) && cf_auditlog_append_sync(req->srv->audit, &req->audit, NULL))
+		audit_failed(req);
+	req->audited = true;
+	return send_reply(req);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -216,7 +267,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!early_checks(req)) {
 			req->processed = true;
 			cf_pipeline_run(req); /* records the refusal like any other outcome */
-			return send_reply(req);
+			return answer_now(req);
 		}
 		return MHD_YES;
 	}
@@ -228,6 +279,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!req->processed) {
 		req->processed = true;
 		cf_pipeline_run(req);
+		if (audited_route(req)) {
+			/* Answer once the event is durable: park the connection; the
+			 * committer resumes it (on_audited) and MHD calls us again. */
+			req->audit.done = on_audited;
+			req->audit.done_arg = req;
+			MHD_suspend_connection(conn);
+			if (cf_auditlog_submit(srv->audit, &req->audit) == CF_OK)
+				return MHD_YES;
+			MHD_resume_connection(conn);
+			audit_failed(req);
+		}
+		req->audited = true;
 	}
 	return send_reply(req);
 }
@@ -310,6 +373,12 @@ cf_err cf_http_start(struct cf_server *srv, const char *cert_pem, const char *ke
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = di ? di->port : port;
 	return CF_OK;
+}
+
+void cf_http_quiesce(struct cf_server *srv)
+{
+	if (srv->daemon)
+		MHD_quiesce_daemon(srv->daemon);
 }
 
 void cf_http_stop(struct cf_server *srv)

@@ -13,7 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit/checkpoint.h"
+#include "audit/verify.h"
 #include "crypto/crypto.h"
+#include "crypto/sign.h"
+#include "util/encoding.h"
 #include "server/server.h"
 #include "server/tls.h"
 #include "util/fsutil.h"
@@ -21,6 +25,8 @@
 
 struct options {
 	const char *command;
+	const char *subcommand;
+	const char *key;
 	const char *config;
 	const char *data_dir;
 	const char *listen;
@@ -29,6 +35,8 @@ struct options {
 static void usage(FILE *f)
 {
 	fputs("usage: coffred [run] [--config FILE] [--data-dir DIR] [--listen ADDR:PORT]\n"
+	      "       coffred audit-key [--config FILE] [--data-dir DIR]\n"
+	      "       coffred audit verify [--config FILE] [--data-dir DIR] [--key VERIFIER]\n"
 	      "       coffred version\n"
 	      "Serves the coffre API over HTTPS. Defaults: --data-dir ./coffre-data,\n"
 	      "--listen 127.0.0.1:8443. See docs/configuration.md for the file keys.\n", f);
@@ -41,6 +49,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int i = 1;
 	if (i < argc && argv[i][0] != '-')
 		o->command = argv[i++];
+	if (strcmp(o->command, "audit") == 0 && i < argc && argv[i][0] != '-')
+		o->subcommand = argv[i++];
 	for (; i < argc; i++) {
 		const char **slot = NULL;
 		if (strcmp(argv[i], "--config") == 0)
@@ -49,6 +59,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			slot = &o->data_dir;
 		else if (strcmp(argv[i], "--listen") == 0)
 			slot = &o->listen;
+		else if (strcmp(argv[i], "--key") == 0)
+			slot = &o->key;
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			o->command = "help";
 			return 0;
@@ -105,23 +117,23 @@ static int lock_data_dir(const char *dir)
 	return fd; /* held until exit */
 }
 
-/* The server secret (fake-salt HMAC key): made once, then read with the
- * secret-file rules. */
-static int load_secret(struct cf_server *srv)
+/* A 32-byte secret in DATA/keys/NAME: made once (when create), then read
+ * with the secret-file rules. Returns a sodium_malloc'ed buffer or NULL. */
+static uint8_t *load_key_file(const char *data_dir, const char *name, bool create)
 {
 	char dir[1100], path[1200];
-	if (cf_path_join(dir, sizeof(dir), srv->cfg.data_dir, "keys") ||
-	    cf_path_join(path, sizeof(path), dir, "server.secret") || cf_mkdir_p(dir, 0700)) {
-		fprintf(stderr, "coffred: cannot create %s/keys\n", srv->cfg.data_dir);
-		return -1;
+	if (cf_path_join(dir, sizeof(dir), data_dir, "keys") ||
+	    cf_path_join(path, sizeof(path), dir, name) || (create && cf_mkdir_p(dir, 0700))) {
+		fprintf(stderr, "coffred: cannot create %s/keys\n", data_dir);
+		return NULL;
 	}
-	if (!cf_file_exists(path)) {
-		uint8_t fresh[CF_SERVER_SECRET_BYTES];
+	if (create && !cf_file_exists(path)) {
+		uint8_t fresh[32];
 		if (cf_random_bytes(fresh, sizeof(fresh)) ||
 		    cf_write_file_atomic(path, fresh, sizeof(fresh), 0600)) {
 			sodium_memzero(fresh, sizeof(fresh));
 			fprintf(stderr, "coffred: cannot write %s\n", path);
-			return -1;
+			return NULL;
 		}
 		sodium_memzero(fresh, sizeof(fresh));
 	}
@@ -130,15 +142,42 @@ static int load_secret(struct cf_server *srv)
 	const char *why = NULL;
 	if (cf_read_secret_file(path, 256, &buf, &len, &why)) {
 		fprintf(stderr, "coffred: secret file %s refused: %s\n", path, why ? why : "unreadable");
-		return -1;
+		return NULL;
 	}
-	if (len != CF_SERVER_SECRET_BYTES) {
-		fprintf(stderr, "coffred: secret file %s must hold exactly %d bytes\n", path,
-		        CF_SERVER_SECRET_BYTES);
+	if (len != 32) {
+		fprintf(stderr, "coffred: secret file %s must hold exactly 32 bytes\n", path);
 		cf_free_secret(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The audit signing key (Ed25519 from the 32-byte seed in DATA/keys/audit.key)
+ * and the checkpoint origin. sk is sodium_malloc'ed (64 bytes). */
+static int load_audit_key(const struct cf_config *cfg, bool create, uint8_t **ret_sk,
+                          uint8_t pk[32], char *origin, size_t cap)
+{
+	uint8_t *seed = load_key_file(cfg->data_dir, "audit.key", create);
+	if (!seed)
+		return -1;
+	uint8_t *sk = sodium_malloc(64);
+	if (!sk || cf_sign_seed_keypair(pk, sk, seed)) {
+		cf_free_secret(seed);
+		if (sk)
+			sodium_free(sk);
 		return -1;
 	}
-	srv->secret = buf;
+	cf_free_secret(seed);
+	if (cfg->audit_origin[0]) {
+		snprintf(origin, cap, "%s", cfg->audit_origin);
+	} else {
+		uint8_t fp[32];
+		char hex[17];
+		cf_sha256(fp, pk, 32);
+		cf_hex_encode(hex, sizeof(hex), fp, 8);
+		snprintf(origin, cap, "coffre/%s", hex);
+	}
+	*ret_sk = sk;
 	return 0;
 }
 
@@ -219,8 +258,12 @@ static int run(const struct options *o)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	char *cert = NULL, *key = NULL, ca[1024];
+	uint8_t *audit_sk = NULL;
 	int rc = 1;
-	if (load_secret(&srv) || load_tls(&srv, &cert, &key, ca, sizeof(ca)))
+	srv.secret = load_key_file(srv.cfg.data_dir, "server.secret", true);
+	if (!srv.secret || load_tls(&srv, &cert, &key, ca, sizeof(ca)) ||
+	    load_audit_key(&srv.cfg, true, &audit_sk, srv.audit_pk, srv.audit_origin,
+	                   sizeof(srv.audit_origin)))
 		goto out;
 	struct cf_store_config scfg = { .backend = srv.cfg.store_backend,
 	                                .sqlite_path = srv.cfg.sqlite_path, .readers = 4 };
@@ -229,6 +272,14 @@ static int run(const struct options *o)
 		fprintf(stderr, "coffred: store: %s\n", msg);
 		goto out;
 	}
+	struct cf_auditlog_options aopts = { .store = srv.store, .sign_sk = audit_sk,
+	                                     .sign_pk = srv.audit_pk, .origin = srv.audit_origin };
+	if (cf_auditlog_open(&srv.audit, &aopts, msg, sizeof(msg))) {
+		fprintf(stderr, "coffred: audit log: %s\n", msg);
+		goto out;
+	}
+	sodium_free(audit_sk);
+	audit_sk = NULL;
 	if (cf_mkdir_p(srv.cfg.blobs_dir, 0700)) {
 		fprintf(stderr, "coffred: cannot create blob folder %s\n", srv.cfg.blobs_dir);
 		goto out;
@@ -264,15 +315,91 @@ static int run(const struct options *o)
 
 	int sig = wait_for_signal();
 	cf_log(CF_LOG_INFO, "server", "signal %d: stopping", sig);
+	/* No new connections; commit what is queued (which resumes every parked
+	 * request); then close. */
+	cf_http_quiesce(&srv);
+	cf_auditlog_stop(srv.audit);
 	cf_http_stop(&srv);
 	rc = 0;
 out:
+	cf_http_stop(&srv);
+	cf_auditlog_free(srv.audit);
+	if (audit_sk)
+		sodium_free(audit_sk);
 	free(cert);
 	cf_free_secret((uint8_t *)key);
 	cf_ratelimit_free(srv.ip_limit);
 	cf_store_close(srv.store);
 	cf_free_secret(srv.secret);
 	return rc;
+}
+
+static int audit_key(const struct options *o)
+{
+	struct cf_config cfg;
+	if (load_config(o, &cfg))
+		return 2;
+	uint8_t *sk = NULL, pk[32];
+	char origin[129], vkey[256];
+	if (load_audit_key(&cfg, true, &sk, pk, origin, sizeof(origin)))
+		return 1;
+	sodium_free(sk);
+	if (cf_note_verifier_format(vkey, sizeof(vkey), origin, pk)) {
+		fprintf(stderr, "coffred: cannot format the audit key\n");
+		return 1;
+	}
+	printf("%s\n", vkey);
+	return 0;
+}
+
+/* Offline check of the audit log in the data directory (read only; works
+ * while coffred runs, and before any account exists). */
+static int audit_verify(const struct options *o)
+{
+	struct cf_config cfg;
+	if (load_config(o, &cfg))
+		return 2;
+	struct cf_note_verifier v;
+	if (o->key) {
+		if (cf_note_verifier_parse(&v, o->key)) {
+			fprintf(stderr, "coffred: --key is not a note verifier key (name+hash+base64)\n");
+			return 2;
+		}
+	} else {
+		uint8_t *sk = NULL, pk[32];
+		char origin[129], vkey[256];
+		if (load_audit_key(&cfg, false, &sk, pk, origin, sizeof(origin)))
+			return 1;
+		sodium_free(sk);
+		if (cf_note_verifier_format(vkey, sizeof(vkey), origin, pk) ||
+		    cf_note_verifier_parse(&v, vkey))
+			return 1;
+	}
+	char msg[512];
+	cf_store *st = NULL;
+	struct cf_store_config scfg = { .backend = cfg.store_backend, .sqlite_path = cfg.sqlite_path,
+	                                .readers = 2, .readonly = true };
+	if (cf_store_open(&st, &scfg, msg, sizeof(msg))) {
+		fprintf(stderr, "coffred: store: %s\n", msg);
+		return 1;
+	}
+	struct cf_verify_report r;
+	cf_err err = cf_audit_verify_store(st, &v, &r);
+	cf_store_close(st);
+	if (err == CF_ERR_CRYPTO) {
+		printf("audit log FAILED verification: %s\n", r.msg);
+		return 1;
+	}
+	if (err) {
+		fprintf(stderr, "coffred: cannot read the audit log: %s\n", cf_strerror(err));
+		return 1;
+	}
+	char root[65];
+	cf_hex_encode(root, sizeof(root), r.root, 32);
+	printf("audit log verified: %llu events, %llu signed checkpoints; newest checkpoint "
+	       "size %llu root %s\n", (unsigned long long)r.events,
+	       (unsigned long long)r.checkpoints, (unsigned long long)r.tree_size, root);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -297,6 +424,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(o.command, "run") == 0)
 		return run(&o);
+	if (strcmp(o.command, "audit-key") == 0)
+		return audit_key(&o);
+	if (strcmp(o.command, "audit") == 0 && o.subcommand && strcmp(o.subcommand, "verify") == 0)
+		return audit_verify(&o);
 	fprintf(stderr, "coffred: unknown command '%s'\n", o.command);
 	usage(stderr);
 	return 2;

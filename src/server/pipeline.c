@@ -77,6 +77,57 @@ static bool stage_body(struct cf_request *req)
 	return true;
 }
 
+static bool is_hex_id(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+			return false;
+	return n == 32;
+}
+
+/* The route pattern with its ids filled in; any other parameter stays a
+ * placeholder, so nothing but ids reaches the audit log. */
+static void audit_resource(struct cf_request *req)
+{
+	const char *p = req->route->pattern;
+	size_t o = 0;
+	unsigned param = 0;
+	char *out = req->resource;
+	size_t cap = sizeof(req->resource);
+	while (*p && o + 1 < cap) {
+		if (*p == '{') {
+			const char *end = strchr(p, '}');
+			const char *val = param < req->nparams && is_hex_id(req->params[param]) ?
+			                  req->params[param] : NULL;
+			size_t len = val ? strlen(val) : (size_t)(end - p + 1);
+			if (o + len + 1 > cap)
+				break;
+			memcpy(out + o, val ? val : p, len);
+			o += len;
+			p = end + 1;
+			param++;
+			continue;
+		}
+		out[o++] = *p++;
+	}
+	out[o] = '\0';
+}
+
+static void audit_fields(struct cf_request *req)
+{
+	struct cf_audit_fields *f = &req->audit.fields;
+	f->action = req->route ? req->route->action : "unrouted";
+	if (req->route) {
+		audit_resource(req);
+		f->resource = req->resource;
+	}
+	f->request_id = req->id_hex;
+	cf_server_ip_hash(req->srv, req->ip, req->ip_hash);
+	f->ip_hash = req->ip_hash;
+	req->audit.status = &req->reply.status;
+}
+
 void cf_pipeline_run(struct cf_request *req)
 {
 	if (req->reply.status == 0 && stage_rate_limit(req) && stage_route(req) &&
@@ -85,4 +136,5 @@ void cf_pipeline_run(struct cf_request *req)
 		if (req->reply.status == 0)
 			cf_reply_problem(&req->reply, 500, "internal", "the handler gave no answer");
 	}
+	audit_fields(req);
 }

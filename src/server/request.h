@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "audit/auditlog.h"
 #include "server/reply.h"
 #include "server/server.h"
 
@@ -35,6 +36,12 @@ struct cf_request {
 	struct cf_reply reply;
 	uint64_t start_mono_ms;
 	bool processed;
+	/* audit: filled by the pipeline; a write handler sets audit.write so its
+	 * change commits in the same transaction as the event */
+	struct cf_audit_item audit;
+	char resource[256];
+	char ip_hash[24];
+	bool audited;
 };
 
 /* A query-string argument, or NULL. */

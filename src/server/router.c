@@ -12,6 +12,11 @@ static const struct cf_route routes[] = {
 	{ "GET", "/v1/server", cf_h_server_info, CF_ROUTE_PUBLIC, "server.info", NULL },
 	{ "POST", "/v1/auth/prelogin", cf_h_auth_prelogin, CF_ROUTE_PUBLIC, "auth.prelogin",
 	  &cf_spec_auth_prelogin },
+	{ "GET", "/v1/audit/checkpoint", cf_h_audit_checkpoint, CF_ROUTE_PUBLIC, "audit.checkpoint", NULL },
+	{ "GET", "/v1/audit/proof/consistency", cf_h_audit_consistency, CF_ROUTE_PUBLIC,
+	  "audit.proof.consistency", NULL },
+	{ "GET", "/v1/audit/proof/inclusion", cf_h_audit_inclusion, 0, "audit.proof.inclusion", NULL },
+	{ "GET", "/v1/audit/events", cf_h_audit_events, 0, "audit.events", NULL },
 	{ "GET", "/v1/_debug/problem/{status}", cf_h_debug_problem,
 	  CF_ROUTE_PUBLIC | CF_ROUTE_DEBUG, "debug.problem", NULL },
 };

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "coffre/error.h"
 #include "server/config.h"
+#include "audit/auditlog.h"
 #include "server/ratelimit.h"
 #include "store/store.h"
 
@@ -17,6 +18,12 @@ struct cf_server {
 	cf_store *store;
 	cf_ratelimit *ip_limit;
 	uint8_t *secret;           /* sodium_malloc'ed; HMAC key for fake salts */
+	cf_auditlog *audit;
+	uint8_t audit_pk[32];
+	char audit_origin[129];
+	uint8_t ip_day_key[32];     /* today's key for client-address hashes */
+	uint64_t ip_day;
+	bool ip_day_valid;
 	struct MHD_Daemon *daemon;
 	uint16_t port;             /* the port actually bound */
 	atomic_uint_fast64_t requests;
@@ -26,9 +33,14 @@ struct cf_server {
 uint64_t cf_now_ms(void);
 uint64_t cf_mono_ms(void);
 
+/* The keyed hash of a client address for audit events (key rotated daily). */
+void cf_server_ip_hash(struct cf_server *srv, const char *ip, char out[24]);
+
 /* Starts the HTTPS daemon on cfg.listen with the given PEM material. */
 cf_err cf_http_start(struct cf_server *srv, const char *cert_pem, const char *key_pem,
                      char *msg, size_t cap);
+/* Stops accepting connections (requests in flight go on). */
+void cf_http_quiesce(struct cf_server *srv);
 void cf_http_stop(struct cf_server *srv);
 
 #endif

@@ -5,6 +5,7 @@
 #ifndef CF_STORE_H
 #define CF_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "coffre/error.h"
@@ -14,6 +15,11 @@ typedef struct cf_store cf_store;
  * Every write of coffred happens inside one, together with its audit event. */
 typedef struct cf_tx cf_tx;
 
+/* Called for each stored tree node of one level, in index order. */
+typedef cf_err (*cf_audit_node_fn)(void *ctx, uint64_t index, const uint8_t hash[32]);
+/* Called for each stored checkpoint, in size order. */
+typedef cf_err (*cf_checkpoint_fn)(void *ctx, uint64_t size, const char *note, size_t len);
+
 /* Called for each stored audit event, in order; a non-CF_OK return stops. */
 typedef cf_err (*cf_audit_event_fn)(void *ctx, uint64_t seq, const uint8_t *event, size_t len);
 
@@ -21,6 +27,7 @@ struct cf_store_config {
 	const char *backend;      /* "sqlite" */
 	const char *sqlite_path;  /* database file */
 	unsigned readers;         /* read connections in the pool */
+	bool readonly;            /* offline tools: no writer, no migration */
 };
 
 /* What every backend provides. Each function returns a cf_err and writes its
@@ -52,6 +59,9 @@ struct cf_store_ops {
 	cf_err (*audit_size)(cf_store *st, uint64_t *ret_size);
 	cf_err (*audit_events)(cf_store *st, uint64_t from, uint64_t count, cf_audit_event_fn fn,
 	                       void *ctx);
+	cf_err (*audit_nodes)(cf_store *st, unsigned level, uint64_t from, uint64_t count,
+	                      cf_audit_node_fn fn, void *ctx);
+	cf_err (*checkpoints)(cf_store *st, cf_checkpoint_fn fn, void *ctx);
 	cf_err (*checkpoint_put)(cf_tx *tx, uint64_t size, const char *note, size_t len,
 	                         uint64_t time_ms);
 	/* The newest checkpoint, or the one at exactly `size` when size != UINT64_MAX. */

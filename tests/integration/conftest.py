@@ -147,16 +147,41 @@ class Coffred:
         return sqlite3.connect(os.path.join(self.data_dir, "coffre.db"))
 
 
-def db_snapshot(path):
-    """Every row of every table of a SQLite database, for 'nothing changed'."""
+AUDIT_TABLES = ("audit_events", "audit_nodes", "audit_checkpoints")
+
+
+def db_snapshot(path, with_audit=False):
+    """Every row of every table of a SQLite database, for 'nothing changed'.
+    The audit tables grow with every request, so they are left out unless
+    asked for; audit_events_since() checks them."""
     con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
     try:
         tables = [r[0] for r in con.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+            "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
+            if with_audit or r[0] not in AUDIT_TABLES]
         snap = {}
         for t in tables:
             snap[t] = sorted(con.execute('SELECT * FROM "%s"' % t).fetchall(), key=repr)
         return snap
+    finally:
+        con.close()
+
+
+def audit_events_since(path, start):
+    """The audit events stored at index >= start, parsed."""
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        rows = con.execute("SELECT seq, event FROM audit_events WHERE seq >= ? ORDER BY seq",
+                           (start,)).fetchall()
+    finally:
+        con.close()
+    return [json.loads(bytes(r[1])) for r in rows]
+
+
+def audit_size(path):
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        return con.execute("SELECT COUNT(*) FROM audit_events").fetchone()[0]
     finally:
         con.close()
 

@@ -6,7 +6,7 @@ import ssl
 
 import pytest
 
-from conftest import db_snapshot
+from conftest import audit_events_since, audit_size, db_snapshot
 
 PROBLEM_TYPE = "application/problem+json"
 
@@ -25,10 +25,27 @@ def assert_problem(r, status):
 
 @pytest.fixture
 def db_unchanged(server):
+    """Nothing but the audit log changes, and every refusal is in it, once."""
     path = os.path.join(server.data_dir, "coffre.db")
     before = db_snapshot(path)
+    start = audit_size(path)
+    seen = []
+    real = server.request
+
+    def request(*a, **kw):
+        r = real(*a, **kw)
+        seen.append(r)
+        return r
+    server.request = request
     yield
+    server.request = real
     assert db_snapshot(path) == before
+    events = audit_events_since(path, start)
+    assert len(events) >= len(seen)
+    by_id = {e["request_id"]: e for e in events}
+    for r in seen:
+        e = by_id[r.header("X-Request-Id")]
+        assert e["outcome"] == r.status
 
 
 def test_unknown_path_is_404(server, db_unchanged):

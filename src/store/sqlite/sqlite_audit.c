@@ -148,3 +148,52 @@ cf_err cf_sqlite_checkpoint_get(cf_store *st, uint64_t size, uint64_t *ret_size,
 	cf_sqlite_conn_unlock(c);
 	return err;
 }
+
+cf_err cf_sqlite_audit_nodes(cf_store *st, unsigned level, uint64_t from, uint64_t count,
+                             cf_audit_node_fn fn, void *ctx)
+{
+	struct cf_sqlite_conn *c = cf_sqlite_reader_lock(st);
+	sqlite3_stmt *stmt = cf_sqlite_stmt(c,
+		"SELECT idx, hash FROM audit_nodes WHERE level = ?1 AND idx >= ?2 ORDER BY idx LIMIT ?3");
+	cf_err err = CF_ERR_STORE;
+	if (stmt) {
+		sqlite3_bind_int(stmt, 1, (int)level);
+		sqlite3_bind_int64(stmt, 2, (sqlite3_int64)from);
+		sqlite3_bind_int64(stmt, 3, count > INT64_MAX ? INT64_MAX : (sqlite3_int64)count);
+		err = CF_OK;
+		int rc;
+		while (!err && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			if (sqlite3_column_bytes(stmt, 1) != 32) {
+				err = CF_ERR_STORE;
+				break;
+			}
+			err = fn(ctx, (uint64_t)sqlite3_column_int64(stmt, 0), sqlite3_column_blob(stmt, 1));
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = CF_ERR_STORE;
+		sqlite3_reset(stmt);
+	}
+	cf_sqlite_conn_unlock(c);
+	return err;
+}
+
+cf_err cf_sqlite_checkpoints(cf_store *st, cf_checkpoint_fn fn, void *ctx)
+{
+	struct cf_sqlite_conn *c = cf_sqlite_reader_lock(st);
+	sqlite3_stmt *stmt = cf_sqlite_stmt(c, "SELECT size, note FROM audit_checkpoints ORDER BY size");
+	cf_err err = CF_ERR_STORE;
+	if (stmt) {
+		err = CF_OK;
+		int rc;
+		while (!err && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			const unsigned char *note = sqlite3_column_text(stmt, 1);
+			err = fn(ctx, (uint64_t)sqlite3_column_int64(stmt, 0),
+			         note ? (const char *)note : "", (size_t)sqlite3_column_bytes(stmt, 1));
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = CF_ERR_STORE;
+		sqlite3_reset(stmt);
+	}
+	cf_sqlite_conn_unlock(c);
+	return err;
+}

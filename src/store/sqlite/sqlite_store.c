@@ -217,6 +217,29 @@ static cf_err migrate(sqlite3 *db, char *msg, size_t cap)
 	return CF_OK;
 }
 
+/* Offline tools read a database as it is: it must exist and have exactly
+ * the schema this program knows. */
+static cf_err check_readonly(const char *path, char *msg, size_t cap)
+{
+	sqlite3 *db = NULL;
+	cf_err err = open_conn(path, true, &db, msg, cap);
+	if (err)
+		return err;
+	bool exists = false;
+	int64_t have = 0;
+	if (table_exists(db, "schema_migrations", &exists) || !exists ||
+	    current_version(db, &have)) {
+		snprintf(msg, cap, "%s is not a coffre database", path);
+		err = CF_ERR_STORE;
+	} else if (have != cf_migrations_latest()) {
+		snprintf(msg, cap, "database schema version %lld differs from this program's %lld",
+		         (long long)have, (long long)cf_migrations_latest());
+		err = CF_ERR_SCHEMA;
+	}
+	sqlite3_close(db);
+	return err;
+}
+
 static void conn_close(struct cf_sqlite_conn *c)
 {
 	for (unsigned i = 0; i < STMT_CACHE; i++)
@@ -267,8 +290,9 @@ static cf_err sqlite_open(cf_store **ret, const struct cf_store_config *cfg, cha
 		return CF_ERR_NOMEM;
 	st->base.ops = &cf_store_sqlite_ops;
 	pthread_mutex_init(&st->writer.lock, NULL);
-	cf_err err = open_conn(cfg->sqlite_path, false, &st->writer.db, msg, cap);
-	if (!err)
+	cf_err err = cfg->readonly ? check_readonly(cfg->sqlite_path, msg, cap) :
+	             open_conn(cfg->sqlite_path, false, &st->writer.db, msg, cap);
+	if (!err && !cfg->readonly)
 		err = migrate(st->writer.db, msg, cap);
 	unsigned n = cfg->readers ? cfg->readers : 4;
 	if (!err) {
@@ -478,6 +502,8 @@ const struct cf_store_ops cf_store_sqlite_ops = {
 	.audit_node_get = cf_sqlite_audit_node_get,
 	.audit_size = cf_sqlite_audit_size,
 	.audit_events = cf_sqlite_audit_events,
+	.audit_nodes = cf_sqlite_audit_nodes,
+	.checkpoints = cf_sqlite_checkpoints,
 	.checkpoint_put = cf_sqlite_checkpoint_put,
 	.checkpoint_get = cf_sqlite_checkpoint_get,
 };

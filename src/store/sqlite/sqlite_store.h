@@ -25,6 +25,9 @@ cf_err cf_sqlite_audit_node_get(cf_store *st, cf_tx *tx, unsigned level, uint64_
 cf_err cf_sqlite_audit_size(cf_store *st, uint64_t *ret_size);
 cf_err cf_sqlite_audit_events(cf_store *st, uint64_t from, uint64_t count, cf_audit_event_fn fn,
                               void *ctx);
+cf_err cf_sqlite_audit_nodes(cf_store *st, unsigned level, uint64_t from, uint64_t count,
+                             cf_audit_node_fn fn, void *ctx);
+cf_err cf_sqlite_checkpoints(cf_store *st, cf_checkpoint_fn fn, void *ctx);
 cf_err cf_sqlite_checkpoint_put(cf_tx *tx, uint64_t size, const char *note, size_t len,
                                 uint64_t time_ms);
 cf_err cf_sqlite_checkpoint_get(cf_store *st, uint64_t size, uint64_t *ret_size, char *note,

@@ -1,0 +1,443 @@
+#include "audit/auditlog.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit/checkpoint.h"
+#include "crypto/crypto.h"
+
+#define LEVELS 64
+
+/* The newest perfect subtree at each level: exactly the nodes an append
+ * needs (its left siblings) and the ones the root of the whole tree is made
+ * of, so appending never reads the store. */
+struct frontier {
+	bool has[LEVELS];
+	uint64_t index[LEVELS];
+	uint8_t hash[LEVELS][32];
+};
+
+struct cf_auditlog {
+	cf_store *store;
+	uint8_t *sk;                  /* sodium_malloc'ed Ed25519 secret key */
+	uint8_t pk[32];
+	char origin[CF_NOTE_NAME_MAX + 1];
+	unsigned max_batch, max_queue, checkpoint_ms;
+
+	pthread_t thread;
+	bool thread_started;
+	pthread_mutex_t lock;         /* queue, stop flag */
+	pthread_cond_t wake;          /* committer: work or stop */
+	pthread_cond_t done;          /* sync waiters */
+	struct cf_audit_item *head, *tail;
+	unsigned queued;
+	bool stopping, stopped;
+
+	/* committer-thread state */
+	uint64_t size;                /* next sequence number */
+	uint64_t last_time_ms;
+	struct frontier front;
+	cf_tx *tx;                    /* the batch transaction (for callbacks) */
+
+	atomic_uint_fast64_t committed;
+	pthread_mutex_t sign_lock;    /* one signature at a time */
+	uint64_t last_sign_ms;        /* monotonic */
+	uint64_t last_signed_size;
+};
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* --- node access -------------------------------------------------------- */
+
+/* Committed nodes, through a reader (for proofs and signatures). */
+static cf_err committed_node(void *ctx, unsigned level, uint64_t index, uint8_t out[32])
+{
+	cf_auditlog *log = ctx;
+	return log->store->ops->audit_node_get(log->store, NULL, level, index, out);
+}
+
+/* Inside the batch: the frontier first, the transaction otherwise. */
+static cf_err batch_node(void *ctx, unsigned level, uint64_t index, uint8_t out[32])
+{
+	cf_auditlog *log = ctx;
+	if (level < LEVELS && log->front.has[level] && log->front.index[level] == index) {
+		memcpy(out, log->front.hash[level], 32);
+		return CF_OK;
+	}
+	return log->store->ops->audit_node_get(log->store, log->tx, level, index, out);
+}
+
+static cf_err batch_put(void *ctx, unsigned level, uint64_t index, const uint8_t hash[32])
+{
+	cf_auditlog *log = ctx;
+	cf_err err = log->store->ops->audit_node_put(log->tx, level, index, hash);
+	if (!err && level < LEVELS) {
+		log->front.has[level] = true;
+		log->front.index[level] = index;
+		memcpy(log->front.hash[level], hash, 32);
+	}
+	return err;
+}
+
+static cf_err load_frontier(cf_auditlog *log)
+{
+	memset(&log->front, 0, sizeof(log->front));
+	for (unsigned k = 0; k < LEVELS && (log->size >> k) > 0; k++) {
+		uint64_t idx = (log->size >> k) - 1;
+		cf_err err = committed_node(log, k, idx, log->front.hash[k]);
+		if (err)
+			return err;
+		log->front.has[k] = true;
+		log->front.index[k] = idx;
+	}
+	return CF_OK;
+}
+
+/* --- checkpoints -------------------------------------------------------- */
+
+cf_err cf_auditlog_root(cf_auditlog *log, uint64_t size, uint8_t out[32])
+{
+	if (size > cf_auditlog_size(log))
+		return CF_ERR_INVALID;
+	return cf_merkle_root(out, size, committed_node, log);
+}
+
+static cf_err sign_size(cf_auditlog *log, uint64_t size)
+{
+	struct cf_checkpoint cp;
+	snprintf(cp.origin, sizeof(cp.origin), "%s", log->origin);
+	cp.size = size;
+	cf_err err = cf_auditlog_root(log, size, cp.root);
+	char note[CF_CHECKPOINT_MAX];
+	size_t len = 0;
+	if (!err)
+		err = cf_checkpoint_sign(note, sizeof(note), &len, &cp, log->sk, log->pk);
+	cf_tx *tx = NULL;
+	if (!err)
+		err = cf_tx_begin(log->store, &tx);
+	if (!err) {
+		err = log->store->ops->checkpoint_put(tx, size, note, len, wall_ms());
+		if (err)
+			cf_tx_rollback(tx);
+		else
+			err = cf_tx_commit(tx);
+	}
+	if (!err) {
+		log->last_signed_size = size;
+		log->last_sign_ms = mono_ms();
+	}
+	return err;
+}
+
+/* Signs the committed tree if it grew and the interval has passed (or force). */
+static cf_err maybe_sign(cf_auditlog *log, bool force)
+{
+	pthread_mutex_lock(&log->sign_lock);
+	uint64_t size = cf_auditlog_size(log);
+	cf_err err = CF_OK;
+	bool due = mono_ms() - log->last_sign_ms >= log->checkpoint_ms;
+	if (size != log->last_signed_size && (due || force))
+		err = sign_size(log, size);
+	pthread_mutex_unlock(&log->sign_lock);
+	return err;
+}
+
+/* --- the committer ------------------------------------------------------ */
+
+static cf_err append_event(cf_auditlog *log, struct cf_audit_item *it)
+{
+	char buf[CF_AUDIT_EVENT_MAX];
+	size_t len = 0;
+	uint64_t now = wall_ms();
+	if (now < log->last_time_ms)
+		now = log->last_time_ms; /* time never goes back along the log */
+	if (it->status)
+		it->fields.outcome = *it->status;
+	cf_err err = cf_audit_event_encode(buf, sizeof(buf), &len, log->size, now, &it->fields);
+	if (err)
+		return err;
+	err = log->store->ops->audit_append(log->tx, log->size, (const uint8_t *)buf, len);
+	uint8_t leaf[32];
+	cf_merkle_leaf_hash(leaf, (const uint8_t *)buf, len);
+	if (!err)
+		err = cf_merkle_append(log->size, leaf, batch_node, batch_put, log);
+	if (!err) {
+		it->seq = log->size;
+		log->size++;
+		log->last_time_ms = now;
+	}
+	return err;
+}
+
+static cf_err run_write(cf_auditlog *log, struct cf_audit_item *it)
+{
+	if (!it->write)
+		return CF_OK;
+	cf_err err = cf_tx_savepoint(log->tx);
+	if (err)
+		return err;
+	if (it->write(log->tx, it) == CF_OK)
+		return cf_tx_release(log->tx);
+	return cf_tx_rollback_to(log->tx);
+}
+
+/* One transaction for the whole batch; any failure to record an event undoes
+ * all of it, so no request of the batch is answered as if it were logged. */
+static cf_err commit_batch(cf_auditlog *log, struct cf_audit_item *batch)
+{
+	uint64_t size0 = log->size, time0 = log->last_time_ms;
+	struct frontier front0 = log->front;
+	cf_err err = cf_tx_begin(log->store, &log->tx);
+	for (struct cf_audit_item *it = batch; !err && it; it = it->next) {
+		err = run_write(log, it);
+		if (!err)
+			err = append_event(log, it);
+	}
+	if (log->tx) {
+		if (err)
+			cf_tx_rollback(log->tx);
+		else
+			err = cf_tx_commit(log->tx);
+		log->tx = NULL;
+	}
+	if (err) {
+		log->size = size0;
+		log->last_time_ms = time0;
+		log->front = front0;
+	} else {
+		atomic_store(&log->committed, log->size);
+	}
+	return err;
+}
+
+static void finish(cf_auditlog *log, struct cf_audit_item *batch, cf_err err)
+{
+	while (batch) {
+		struct cf_audit_item *next = batch->next;
+		batch->result = err;
+		if (batch->waiter) {
+			pthread_mutex_lock(&log->lock);
+			batch->waiter = NULL;
+			pthread_cond_broadcast(&log->done);
+			pthread_mutex_unlock(&log->lock);
+		} else if (batch->done) {
+			batch->done(batch, err, batch->seq);
+		}
+		batch = next;
+	}
+}
+
+static void *committer(void *arg)
+{
+	cf_auditlog *log = arg;
+	for (;;) {
+		pthread_mutex_lock(&log->lock);
+		while (!log->head && !log->stopping)
+			pthread_cond_wait(&log->wake, &log->lock);
+		struct cf_audit_item *batch = log->head, *last = batch;
+		if (!batch) { /* stopping, and nothing left to commit */
+			log->stopped = true;
+			pthread_mutex_unlock(&log->lock);
+			break;
+		}
+		unsigned n = 1;
+		while (last->next && n < log->max_batch) {
+			last = last->next;
+			n++;
+		}
+		log->head = last->next;
+		if (!log->head)
+			log->tail = NULL;
+		last->next = NULL;
+		log->queued -= n;
+		pthread_mutex_unlock(&log->lock);
+
+		cf_err err = commit_batch(log, batch);
+		finish(log, batch, err);
+		if (!err)
+			(void)maybe_sign(log, false); /* retried after the next batch if it fails */
+	}
+	(void)maybe_sign(log, true);
+	return NULL;
+}
+
+/* --- public ------------------------------------------------------------- */
+
+cf_err cf_auditlog_submit(cf_auditlog *log, struct cf_audit_item *item)
+{
+	item->next = NULL;
+	item->waiter = NULL;
+	item->result = CF_OK;
+	pthread_mutex_lock(&log->lock);
+	if (log->stopping || log->queued >= log->max_queue) {
+		pthread_mutex_unlock(&log->lock);
+		return CF_ERR_BUSY;
+	}
+	if (log->tail)
+		log->tail->next = item;
+	else
+		log->head = item;
+	log->tail = item;
+	log->queued++;
+	pthread_cond_signal(&log->wake);
+	pthread_mutex_unlock(&log->lock);
+	return CF_OK;
+}
+
+cf_err cf_auditlog_append_sync(cf_auditlog *log, struct cf_audit_item *item, uint64_t *ret_seq)
+{
+	item->next = NULL;
+	item->result = CF_OK;
+	pthread_mutex_lock(&log->lock);
+	if (log->stopping || log->queued >= log->max_queue) {
+		pthread_mutex_unlock(&log->lock);
+		return CF_ERR_BUSY;
+	}
+	item->waiter = item;
+	if (log->tail)
+		log->tail->next = item;
+	else
+		log->head = item;
+	log->tail = item;
+	log->queued++;
+	pthread_cond_signal(&log->wake);
+	while (item->waiter)
+		pthread_cond_wait(&log->done, &log->lock);
+	pthread_mutex_unlock(&log->lock);
+	if (!item->result && ret_seq)
+		*ret_seq = item->seq;
+	return item->result;
+}
+
+uint64_t cf_auditlog_size(cf_auditlog *log)
+{
+	return atomic_load(&log->committed);
+}
+
+cf_err cf_auditlog_checkpoint(cf_auditlog *log, bool fresh, char *note, size_t cap,
+                              size_t *ret_len, uint64_t *ret_size)
+{
+	if (fresh) {
+		cf_err err = maybe_sign(log, false);
+		if (err)
+			return err;
+	}
+	return log->store->ops->checkpoint_get(log->store, UINT64_MAX, ret_size, note, cap, ret_len);
+}
+
+cf_err cf_auditlog_inclusion_proof(cf_auditlog *log, uint64_t index, uint64_t size,
+                                   uint8_t (*proof)[32], size_t cap, size_t *ret_len)
+{
+	if (index >= size || size > cf_auditlog_size(log))
+		return CF_ERR_INVALID;
+	return cf_merkle_inclusion_proof(proof, cap, ret_len, index, size, committed_node, log);
+}
+
+cf_err cf_auditlog_consistency_proof(cf_auditlog *log, uint64_t old_size, uint64_t new_size,
+                                     uint8_t (*proof)[32], size_t cap, size_t *ret_len)
+{
+	if (old_size == 0 || old_size > new_size || new_size > cf_auditlog_size(log))
+		return CF_ERR_INVALID;
+	return cf_merkle_consistency_proof(proof, cap, ret_len, old_size, new_size, committed_node,
+	                                   log);
+}
+
+void cf_auditlog_stop(cf_auditlog *log)
+{
+	if (!log)
+		return;
+	pthread_mutex_lock(&log->lock);
+	log->stopping = true;
+	pthread_cond_signal(&log->wake);
+	pthread_mutex_unlock(&log->lock);
+	if (log->thread_started) {
+		pthread_join(log->thread, NULL);
+		log->thread_started = false;
+	}
+}
+
+void cf_auditlog_free(cf_auditlog *log)
+{
+	if (!log)
+		return;
+	cf_auditlog_stop(log);
+	pthread_mutex_destroy(&log->lock);
+	pthread_mutex_destroy(&log->sign_lock);
+	pthread_cond_destroy(&log->wake);
+	pthread_cond_destroy(&log->done);
+	if (log->sk)
+		sodium_free(log->sk);
+	free(log);
+}
+
+cf_err cf_auditlog_open(cf_auditlog **ret, const struct cf_auditlog_options *o, char *msg,
+                        size_t cap)
+{
+	cf_auditlog *log = calloc(1, sizeof(*log));
+	if (!log)
+		return CF_ERR_NOMEM;
+	pthread_mutex_init(&log->lock, NULL);
+	pthread_mutex_init(&log->sign_lock, NULL);
+	pthread_cond_init(&log->wake, NULL);
+	pthread_cond_init(&log->done, NULL);
+	log->store = o->store;
+	log->max_batch = o->max_batch ? o->max_batch : 1024;
+	log->max_queue = o->max_queue ? o->max_queue : 65536;
+	log->checkpoint_ms = o->checkpoint_ms ? o->checkpoint_ms : 1000;
+	snprintf(log->origin, sizeof(log->origin), "%s", o->origin);
+	memcpy(log->pk, o->sign_pk, 32);
+	log->sk = sodium_malloc(64);
+	if (!log->sk) {
+		cf_auditlog_free(log);
+		return CF_ERR_NOMEM;
+	}
+	memcpy(log->sk, o->sign_sk, 64);
+	cf_err err = log->store->ops->audit_size(log->store, &log->size);
+	if (!err)
+		err = load_frontier(log);
+	if (err) {
+		snprintf(msg, cap, "cannot load the audit tree from the store");
+		cf_auditlog_free(log);
+		return err;
+	}
+	atomic_store(&log->committed, log->size);
+	/* A checkpoint for what is there now (size 0 included), unless it exists. */
+	char note[CF_CHECKPOINT_MAX];
+	size_t len = 0;
+	uint64_t have = 0;
+	err = log->store->ops->checkpoint_get(log->store, log->size, &have, note, sizeof(note), &len);
+	if (err == CF_ERR_NOT_FOUND)
+		err = sign_size(log, log->size);
+	else if (!err)
+		log->last_signed_size = log->size;
+	if (err) {
+		snprintf(msg, cap, "cannot sign the audit checkpoint");
+		cf_auditlog_free(log);
+		return err;
+	}
+	if (pthread_create(&log->thread, NULL, committer, log) != 0) {
+		snprintf(msg, cap, "cannot start the audit committer thread");
+		cf_auditlog_free(log);
+		return CF_ERR_NOMEM;
+	}
+	log->thread_started = true;
+	*ret = log;
+	return CF_OK;
+}

@@ -1,0 +1,215 @@
+#include "audit/verify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/event.h"
+#include "crypto/crypto.h"
+#include "crypto/merkle.h"
+
+#define NODE_CHUNK 4096
+#define LEVELS 64
+
+struct cp_entry {
+	uint64_t size;
+	uint8_t root[32];
+};
+
+struct verify_ctx {
+	cf_store *st;
+	const struct cf_note_verifier *v;
+	struct cf_verify_report *r;
+	/* checkpoints, sorted by size */
+	struct cp_entry *cps;
+	size_t ncps, cps_cap, next_cp;
+	/* stored level-0 nodes, read ahead in chunks */
+	uint8_t (*nodes)[32];
+	uint64_t nodes_from;
+	size_t nodes_len;
+	/* streaming tree: the newest perfect subtree at each level */
+	uint8_t front[LEVELS][32];
+	uint64_t n;
+};
+
+static cf_err fail_at(struct verify_ctx *c, uint64_t index, const char *what)
+{
+	c->r->failed = true;
+	c->r->bad_index = index;
+	c->r->bad_index_known = true;
+	snprintf(c->r->msg, sizeof(c->r->msg), "event %llu: %s", (unsigned long long)index, what);
+	return CF_ERR_CRYPTO;
+}
+
+static cf_err collect_cp(void *ctx, uint64_t size, const char *note, size_t len)
+{
+	struct verify_ctx *c = ctx;
+	struct cf_checkpoint cp;
+	if (cf_checkpoint_verify(&cp, note, len, c->v) != CF_OK || cp.size != size) {
+		c->r->failed = true;
+		snprintf(c->r->msg, sizeof(c->r->msg),
+		         "checkpoint of size %llu: signature or format does not verify with the audit key",
+		         (unsigned long long)size);
+		return CF_ERR_CRYPTO;
+	}
+	if (c->ncps == c->cps_cap) {
+		size_t cap = c->cps_cap ? c->cps_cap * 2 : 64;
+		struct cp_entry *n = realloc(c->cps, cap * sizeof(*n));
+		if (!n)
+			return CF_ERR_NOMEM;
+		c->cps = n;
+		c->cps_cap = cap;
+	}
+	c->cps[c->ncps].size = size;
+	memcpy(c->cps[c->ncps].root, cp.root, 32);
+	c->ncps++;
+	return CF_OK;
+}
+
+static cf_err take_node(void *ctx, uint64_t index, const uint8_t hash[32])
+{
+	struct verify_ctx *c = ctx;
+	if (index != c->nodes_from + c->nodes_len)
+		return CF_ERR_NOT_FOUND; /* a hole: reported by the caller */
+	memcpy(c->nodes[c->nodes_len++], hash, 32);
+	return CF_OK;
+}
+
+/* The stored leaf node for index n, reading ahead a chunk at a time. */
+static cf_err stored_leaf(struct verify_ctx *c, uint64_t n, const uint8_t **ret)
+{
+	if (n < c->nodes_from || n >= c->nodes_from + c->nodes_len) {
+		c->nodes_from = n;
+		c->nodes_len = 0;
+		cf_err err = c->st->ops->audit_nodes(c->st, 0, n, NODE_CHUNK, take_node, c);
+		if (err && err != CF_ERR_NOT_FOUND)
+			return err;
+		if (c->nodes_len == 0)
+			return CF_ERR_NOT_FOUND;
+	}
+	*ret = c->nodes[n - c->nodes_from];
+	return CF_OK;
+}
+
+/* Root of the first n leaves from the streaming frontier (RFC 6962 MTH). */
+static void frontier_root(const struct verify_ctx *c, uint64_t n, uint8_t out[32])
+{
+	bool have = false;
+	uint8_t acc[32];
+	for (unsigned k = 0; k < LEVELS; k++) {
+		if (!((n >> k) & 1))
+			continue;
+		if (!have) {
+			memcpy(acc, c->front[k], 32);
+			have = true;
+		} else {
+			cf_merkle_node_hash(acc, c->front[k], acc);
+		}
+	}
+	if (have)
+		memcpy(out, acc, 32);
+	else
+		cf_sha256(out, NULL, 0);
+}
+
+static void frontier_append(struct verify_ctx *c, const uint8_t leaf[32])
+{
+	uint8_t h[32];
+	memcpy(h, leaf, 32);
+	unsigned k = 0;
+	/* each trailing 1 bit of n is a left sibling to merge with */
+	for (uint64_t n = c->n; n & 1; n >>= 1, k++)
+		cf_merkle_node_hash(h, c->front[k], h);
+	memcpy(c->front[k], h, 32);
+	c->n++;
+}
+
+static cf_err check_checkpoints_at(struct verify_ctx *c)
+{
+	while (c->next_cp < c->ncps && c->cps[c->next_cp].size == c->n) {
+		uint8_t root[32];
+		frontier_root(c, c->n, root);
+		if (memcmp(root, c->cps[c->next_cp].root, 32) != 0) {
+			c->r->failed = true;
+			snprintf(c->r->msg, sizeof(c->r->msg),
+			         "the events do not hash to the signed checkpoint of size %llu",
+			         (unsigned long long)c->n);
+			return CF_ERR_CRYPTO;
+		}
+		c->r->checkpoints++;
+		c->next_cp++;
+	}
+	return CF_OK;
+}
+
+static cf_err on_event(void *ctx, uint64_t seq, const uint8_t *ev, size_t len)
+{
+	struct verify_ctx *c = ctx;
+	if (seq != c->n)
+		return fail_at(c, c->n, "missing (deleted from the log)");
+	char prefix[40];
+	size_t plen = cf_audit_event_prefix(prefix, sizeof(prefix), seq);
+	if (len < plen || memcmp(ev, prefix, plen) != 0)
+		return fail_at(c, seq, "its bytes carry another sequence number (reordered or altered)");
+	uint8_t leaf[32];
+	cf_merkle_leaf_hash(leaf, ev, len);
+	const uint8_t *stored = NULL;
+	cf_err err = stored_leaf(c, seq, &stored);
+	if (err == CF_ERR_NOT_FOUND)
+		return fail_at(c, seq, "has no leaf in the stored tree");
+	if (err)
+		return err;
+	if (memcmp(stored, leaf, 32) != 0)
+		return fail_at(c, seq, "its bytes do not match the tree (altered)");
+	frontier_append(c, leaf);
+	c->r->events++;
+	return check_checkpoints_at(c);
+}
+
+static cf_err probe_node(void *ctx, uint64_t index, const uint8_t hash[32])
+{
+	*(bool *)ctx = true;
+	return CF_OK;
+}
+
+cf_err cf_audit_verify_store(cf_store *st, const struct cf_note_verifier *v,
+                             struct cf_verify_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	struct verify_ctx c = { .st = st, .v = v, .r = r };
+	c.nodes = malloc(NODE_CHUNK * 32);
+	if (!c.nodes)
+		return CF_ERR_NOMEM;
+	cf_err err = st->ops->checkpoints(st, collect_cp, &c);
+	if (!err && c.ncps == 0) {
+		r->failed = true;
+		snprintf(r->msg, sizeof(r->msg), "no signed checkpoint in the store");
+		err = CF_ERR_CRYPTO;
+	}
+	if (!err)
+		err = check_checkpoints_at(&c); /* the size-0 checkpoint */
+	if (!err)
+		err = st->ops->audit_events(st, 0, UINT64_MAX, on_event, &c);
+	if (!err) {
+		/* Events gone from the end: a signed checkpoint or a stored leaf beyond them. */
+		bool leaf_beyond = false;
+		err = st->ops->audit_nodes(st, 0, c.n, 1, probe_node, &leaf_beyond);
+		uint64_t signed_size = c.cps[c.ncps - 1].size;
+		if (!err && (signed_size > c.n || leaf_beyond)) {
+			r->failed = true;
+			r->bad_index = c.n;
+			r->bad_index_known = true;
+			snprintf(r->msg, sizeof(r->msg), "event %llu: missing — the log is truncated after "
+			         "%llu events (signed checkpoints cover %llu)", (unsigned long long)c.n,
+			         (unsigned long long)c.n, (unsigned long long)signed_size);
+			err = CF_ERR_CRYPTO;
+		}
+	}
+	if (!err) {
+		r->tree_size = c.cps[c.ncps - 1].size;
+		memcpy(r->root, c.cps[c.ncps - 1].root, 32);
+	}
+	free(c.cps);
+	free(c.nodes);
+	return err;
+}

@@ -1,0 +1,146 @@
+/* The audit API (DESIGN §8): the signed checkpoint and consistency proofs are
+ * public (hashes only); events, inclusion proofs and exports are for those
+ * allowed to see the events. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/checkpoint.h"
+#include "server/handlers.h"
+#include "util/encoding.h"
+
+#define EVENTS_MAX_COUNT 1000
+
+/* A required unsigned query argument; answers 400 and returns false if bad. */
+static bool arg_u64(struct cf_request *req, const char *name, uint64_t *ret)
+{
+	const char *s = cf_request_arg(req, name);
+	if (!s || !*s) {
+		cf_reply_problem(&req->reply, 400, "bad-query", "query argument '%s' is required", name);
+		return false;
+	}
+	char *end = NULL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || s[0] < '0' || s[0] > '9' || strlen(s) > 19) {
+		cf_reply_problem(&req->reply, 400, "bad-query",
+		                 "query argument '%s' must be a whole number", name);
+		return false;
+	}
+	*ret = v;
+	return true;
+}
+
+static json_t *proof_array(uint8_t (*proof)[32], size_t len)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < len; i++) {
+		char b64[64];
+		cf_b64url_encode(b64, sizeof(b64), proof[i], 32);
+		json_array_append_new(a, json_string(b64));
+	}
+	return a;
+}
+
+void cf_h_audit_checkpoint(struct cf_request *req)
+{
+	char note[CF_CHECKPOINT_MAX];
+	size_t len = 0;
+	uint64_t size = 0;
+	if (cf_auditlog_checkpoint(req->srv->audit, true, note, sizeof(note), &len, &size)) {
+		cf_reply_problem(&req->reply, 503, "audit-unavailable", "no checkpoint can be read now");
+		return;
+	}
+	cf_reply_text(&req->reply, 200, "text/plain; charset=utf-8", note, len);
+}
+
+void cf_h_audit_consistency(struct cf_request *req)
+{
+	uint64_t from = 0, to = 0;
+	if (!arg_u64(req, "from", &from) || !arg_u64(req, "to", &to))
+		return;
+	uint64_t size = cf_auditlog_size(req->srv->audit);
+	if (from == 0 || from > to || to > size) {
+		cf_reply_problem(&req->reply, 422, "bad-range",
+		                 "need 1 <= from <= to <= %llu (the log size)", (unsigned long long)size);
+		return;
+	}
+	uint8_t proof[CF_MERKLE_PROOF_MAX][32];
+	size_t len = 0;
+	if (cf_auditlog_consistency_proof(req->srv->audit, from, to, proof, CF_MERKLE_PROOF_MAX, &len)) {
+		cf_reply_problem(&req->reply, 503, "audit-unavailable", "the proof cannot be built now");
+		return;
+	}
+	cf_reply_json_take(&req->reply, 200, json_pack("{s:I, s:I, s:o}", "from", (json_int_t)from,
+	                   "to", (json_int_t)to, "proof", proof_array(proof, len)));
+}
+
+void cf_h_audit_inclusion(struct cf_request *req)
+{
+	uint64_t index = 0, size = 0;
+	if (!arg_u64(req, "index", &index) || !arg_u64(req, "size", &size))
+		return;
+	uint64_t have = cf_auditlog_size(req->srv->audit);
+	if (index >= size || size > have) {
+		cf_reply_problem(&req->reply, 422, "bad-range",
+		                 "need index < size <= %llu (the log size)", (unsigned long long)have);
+		return;
+	}
+	uint8_t proof[CF_MERKLE_PROOF_MAX][32];
+	size_t len = 0;
+	if (cf_auditlog_inclusion_proof(req->srv->audit, index, size, proof, CF_MERKLE_PROOF_MAX, &len)) {
+		cf_reply_problem(&req->reply, 503, "audit-unavailable", "the proof cannot be built now");
+		return;
+	}
+	cf_reply_json_take(&req->reply, 200, json_pack("{s:I, s:I, s:o}", "index", (json_int_t)index,
+	                   "size", (json_int_t)size, "proof", proof_array(proof, len)));
+}
+
+struct events_ctx {
+	json_t *list;
+	cf_err err;
+};
+
+static cf_err add_event(void *ctx, uint64_t seq, const uint8_t *ev, size_t len)
+{
+	struct events_ctx *c = ctx;
+	size_t cap = cf_b64url_len(len) + 1;
+	char *b64 = malloc(cap);
+	if (!b64)
+		return CF_ERR_NOMEM;
+	cf_b64url_encode(b64, cap, ev, len);
+	json_t *item = json_pack("{s:I, s:s}", "index", (json_int_t)seq, "event", b64);
+	free(b64);
+	if (!item || json_array_append_new(c->list, item))
+		return CF_ERR_NOMEM;
+	return CF_OK;
+}
+
+void cf_h_audit_events(struct cf_request *req)
+{
+	uint64_t from = 0, count = 0;
+	if (!arg_u64(req, "from", &from) || !arg_u64(req, "count", &count))
+		return;
+	if (count == 0 || count > EVENTS_MAX_COUNT) {
+		cf_reply_problem(&req->reply, 422, "bad-range", "count must be 1 to %d",
+		                 EVENTS_MAX_COUNT);
+		return;
+	}
+	uint64_t size = cf_auditlog_size(req->srv->audit);
+	if (from >= size) {
+		cf_reply_problem(&req->reply, 422, "bad-range", "from must be below %llu (the log size)",
+		                 (unsigned long long)size);
+		return;
+	}
+	if (count > size - from)
+		count = size - from;
+	struct events_ctx c = { .list = json_array() };
+	cf_store *st = req->srv->store;
+	if (!c.list || st->ops->audit_events(st, from, count, add_event, &c)) {
+		json_decref(c.list);
+		cf_reply_problem(&req->reply, 503, "audit-unavailable", "the events cannot be read now");
+		return;
+	}
+	cf_reply_json_take(&req->reply, 200, json_pack("{s:o}", "events", c.list));
+}
