@@ -6,7 +6,6 @@
 
 #include <sodium.h>
 
-#include "crypto/aead.h"
 #include "crypto/aead_internal.h"
 #include "crypto/dh.h"
 #include "crypto/hpke_internal.h"

@@ -21,7 +21,6 @@
 #ifndef COFFRE_CRYPTO_HPKE_H
 #define COFFRE_CRYPTO_HPKE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
