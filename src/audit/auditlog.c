@@ -161,16 +161,14 @@ static cf_err maybe_sign(cf_auditlog *log, bool force)
 
 /* --- the committer ------------------------------------------------------ */
 
-static cf_err append_event(cf_auditlog *log, struct cf_audit_item *it)
+static cf_err append_fields(cf_auditlog *log, const struct cf_audit_fields *f, uint64_t *ret_seq)
 {
 	char buf[CF_AUDIT_EVENT_MAX];
 	size_t len = 0;
 	uint64_t now = wall_ms();
 	if (now < log->last_time_ms)
 		now = log->last_time_ms; /* time never goes back along the log */
-	if (it->status)
-		it->fields.outcome = *it->status;
-	cf_err err = cf_audit_event_encode(buf, sizeof(buf), &len, log->size, now, &it->fields);
+	cf_err err = cf_audit_event_encode(buf, sizeof(buf), &len, log->size, now, f);
 	if (err)
 		return err;
 	err = log->store->ops->audit_append(log->tx, log->size, (const uint8_t *)buf, len);
@@ -179,13 +177,35 @@ static cf_err append_event(cf_auditlog *log, struct cf_audit_item *it)
 	if (!err)
 		err = cf_merkle_append(log->size, leaf, batch_node, batch_put, log);
 	if (!err) {
-		it->seq = log->size;
+		*ret_seq = log->size;
 		log->size++;
 		log->last_time_ms = now;
 	}
 	return err;
 }
 
+static cf_err append_event(cf_auditlog *log, struct cf_audit_item *it)
+{
+	if (it->status)
+		it->fields.outcome = *it->status;
+	return append_fields(log, &it->fields, &it->seq);
+}
+
+cf_err cf_auditlog_append_in_tx(struct cf_audit_tx *atx, const struct cf_audit_fields *f,
+                                uint64_t *ret_seq)
+{
+	cf_auditlog *log = atx->log;
+	if (!log->tx || log->tx != atx->tx)
+		return CF_ERR_INVALID; /* only from a write function */
+	uint64_t seq = 0;
+	cf_err err = append_fields(log, f, &seq);
+	if (!err && ret_seq)
+		*ret_seq = seq;
+	return err;
+}
+
+/* A write runs in a savepoint; if it fails, its changes and the events it
+ * appended are undone, and the tree state goes back with them. */
 static cf_err run_write(cf_auditlog *log, struct cf_audit_item *it)
 {
 	if (!it->write)
@@ -193,8 +213,14 @@ static cf_err run_write(cf_auditlog *log, struct cf_audit_item *it)
 	cf_err err = cf_tx_savepoint(log->tx);
 	if (err)
 		return err;
-	if (it->write(log->tx, it) == CF_OK)
+	uint64_t size0 = log->size, time0 = log->last_time_ms;
+	struct frontier front0 = log->front;
+	struct cf_audit_tx atx = { .tx = log->tx, .log = log };
+	if (it->write(&atx, it) == CF_OK)
 		return cf_tx_release(log->tx);
+	log->size = size0;
+	log->last_time_ms = time0;
+	log->front = front0;
 	return cf_tx_rollback_to(log->tx);
 }
 

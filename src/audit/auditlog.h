@@ -19,11 +19,18 @@ typedef struct cf_auditlog cf_auditlog;
 
 struct cf_audit_item;
 
+/* What a write function works in: the batch transaction, and the log, to
+ * append further events (entity versions, key registrations) with its own. */
+struct cf_audit_tx {
+	cf_tx *tx;
+	cf_auditlog *log;
+};
+
 /* A write that must commit with its event. Runs on the committer thread in
  * the batch transaction, inside a savepoint: CF_OK keeps its changes; any
- * other code undoes them (the event is still recorded, with the outcome the
- * write left in *item->status). */
-typedef cf_err (*cf_audit_write_fn)(cf_tx *tx, struct cf_audit_item *item);
+ * other code undoes them (the request's event is still recorded, with the
+ * outcome the write left in *item->status). */
+typedef cf_err (*cf_audit_write_fn)(struct cf_audit_tx *atx, struct cf_audit_item *item);
 
 /* Called on the committer thread once the batch is durable (result CF_OK,
  * seq = the event's index) or has failed (result != CF_OK: nothing of the
@@ -67,6 +74,11 @@ void cf_auditlog_free(cf_auditlog *log);   /* stops first; accepts NULL */
 cf_err cf_auditlog_submit(cf_auditlog *log, struct cf_audit_item *item);
 /* Queues item and waits until it is durable or failed. */
 cf_err cf_auditlog_append_sync(cf_auditlog *log, struct cf_audit_item *item, uint64_t *ret_seq);
+
+/* From a write function only: appends another event in the batch
+ * transaction (undone with the write if it fails). */
+cf_err cf_auditlog_append_in_tx(struct cf_audit_tx *atx, const struct cf_audit_fields *f,
+                                uint64_t *ret_seq);
 
 /* Events durably stored. */
 uint64_t cf_auditlog_size(cf_auditlog *log);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "audit/checkpoint.h"
+#include "audit/export.h"
 #include "server/handlers.h"
 #include "util/encoding.h"
 
@@ -143,4 +144,90 @@ void cf_h_audit_events(struct cf_request *req)
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:o}", "events", c.list));
+}
+
+struct export_ctx {
+	const char *origin;
+	bool fhir;
+	json_t *entries;
+	char *text;
+	size_t len, cap;
+};
+
+static cf_err export_one(void *ctx, uint64_t seq, const uint8_t *ev, size_t len)
+{
+	struct export_ctx *c = ctx;
+	if (c->fhir) {
+		json_t *ae = NULL;
+		cf_err err = cf_export_fhir(ev, len, c->origin, &ae);
+		if (err)
+			return err;
+		char url[48];
+		snprintf(url, sizeof(url), "urn:coffre:audit:%llu", (unsigned long long)seq);
+		json_t *entry = json_pack("{s:s, s:o}", "fullUrl", url, "resource", ae);
+		return entry && !json_array_append_new(c->entries, entry) ? CF_OK : CF_ERR_NOMEM;
+	}
+	if (c->cap - c->len < CF_AUDIT_EVENT_MAX + 512) {
+		size_t cap = c->cap ? c->cap * 2 : 64 * 1024;
+		char *n = realloc(c->text, cap);
+		if (!n)
+			return CF_ERR_NOMEM;
+		c->text = n;
+		c->cap = cap;
+	}
+	size_t n = 0;
+	cf_err err = cf_export_syslog(ev, len, c->origin, c->text + c->len, c->cap - c->len - 1, &n);
+	if (err)
+		return err;
+	c->len += n;
+	c->text[c->len++] = '\n';
+	return CF_OK;
+}
+
+void cf_h_audit_export(struct cf_request *req)
+{
+	const char *format = cf_request_arg(req, "format");
+	uint64_t from = 0, count = 0;
+	if (!format || (strcmp(format, "fhir") && strcmp(format, "syslog"))) {
+		cf_reply_problem(&req->reply, 400, "bad-query", "format must be fhir or syslog");
+		return;
+	}
+	if (!arg_u64(req, "from", &from) || !arg_u64(req, "count", &count))
+		return;
+	uint64_t size = cf_auditlog_size(req->srv->audit);
+	if (count == 0 || count > EVENTS_MAX_COUNT || from >= size) {
+		cf_reply_problem(&req->reply, 422, "bad-range",
+		                 "need from < %llu (the log size) and count from 1 to %d",
+		                 (unsigned long long)size, EVENTS_MAX_COUNT);
+		return;
+	}
+	struct export_ctx c = { .origin = req->srv->audit_origin, .fhir = format[0] == 'f' };
+	if (c.fhir && !(c.entries = json_array())) {
+		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		return;
+	}
+	cf_store *st = req->srv->store;
+	cf_err err = st->ops->audit_events(st, from, count, export_one, &c);
+	if (err) {
+		json_decref(c.entries);
+		free(c.text);
+		cf_reply_problem(&req->reply, 503, "audit-unavailable", "the events cannot be exported now");
+		return;
+	}
+	if (c.fhir) {
+		json_t *bundle = json_pack("{s:s, s:s, s:I, s:o}", "resourceType", "Bundle",
+		                           "type", "collection", "total",
+		                           (json_int_t)json_array_size(c.entries), "entry", c.entries);
+		char *text = bundle ? json_dumps(bundle, JSON_COMPACT) : NULL;
+		json_decref(bundle);
+		if (!text) {
+			cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+			return;
+		}
+		cf_reply_text(&req->reply, 200, "application/fhir+json", text, strlen(text));
+		free(text);
+		return;
+	}
+	cf_reply_text(&req->reply, 200, "text/plain; charset=utf-8", c.text ? c.text : "", c.len);
+	free(c.text);
 }

@@ -313,9 +313,9 @@ cf_err cf_parse_listen(const char *s, char *host, size_t cap, uint16_t *ret_port
 		s++;
 		colon = close + 1;
 	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return CF_ERR_INVALID;
+		colon = strchr(s, ':');
+		if (!colon || strchr(colon + 1, ':'))
+			return CF_ERR_INVALID; /* an IPv6 address needs its brackets */
 		hlen = (size_t)(colon - s);
 	}
 	if (hlen == 0 || hlen >= cap)

@@ -21,6 +21,10 @@ void cf_h_audit_checkpoint(struct cf_request *req);
 void cf_h_audit_consistency(struct cf_request *req);
 void cf_h_audit_inclusion(struct cf_request *req);
 void cf_h_audit_events(struct cf_request *req);
+void cf_h_audit_export(struct cf_request *req);
+
+/* versions_api.c */
+void cf_h_versions_list(struct cf_request *req);
 
 /* debug.c (test environment only) */
 void cf_h_debug_problem(struct cf_request *req);

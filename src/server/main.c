@@ -19,38 +19,36 @@
 #include "crypto/sign.h"
 #include "util/encoding.h"
 #include "server/server.h"
+#include "server/setup.h"
 #include "server/tls.h"
 #include "util/fsutil.h"
 #include "util/log.h"
-
-struct options {
-	const char *command;
-	const char *subcommand;
-	const char *key;
-	const char *config;
-	const char *data_dir;
-	const char *listen;
-};
 
 static void usage(FILE *f)
 {
 	fputs("usage: coffred [run] [--config FILE] [--data-dir DIR] [--listen ADDR:PORT]\n"
 	      "       coffred audit-key [--config FILE] [--data-dir DIR]\n"
 	      "       coffred audit verify [--config FILE] [--data-dir DIR] [--key VERIFIER]\n"
+	      "       coffred api-key create --scope SCOPE [--scope SCOPE] [--allow CIDR,...]\n"
+	      "                              [--label TEXT] [--config FILE] [--data-dir DIR]\n"
+	      "       coffred api-key list|revoke ID [--config FILE] [--data-dir DIR]\n"
 	      "       coffred version\n"
 	      "Serves the coffre API over HTTPS. Defaults: --data-dir ./coffre-data,\n"
 	      "--listen 127.0.0.1:8443. See docs/configuration.md for the file keys.\n", f);
 }
 
-static int parse_args(int argc, char **argv, struct options *o)
+static int parse_args(int argc, char **argv, struct cf_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->command = "run";
 	int i = 1;
 	if (i < argc && argv[i][0] != '-')
 		o->command = argv[i++];
-	if (strcmp(o->command, "audit") == 0 && i < argc && argv[i][0] != '-')
+	if ((strcmp(o->command, "audit") == 0 || strcmp(o->command, "api-key") == 0) && i < argc &&
+	    argv[i][0] != '-')
 		o->subcommand = argv[i++];
+	if (o->subcommand && strcmp(o->subcommand, "revoke") == 0 && i < argc && argv[i][0] != '-')
+		o->target = argv[i++];
 	for (; i < argc; i++) {
 		const char **slot = NULL;
 		if (strcmp(argv[i], "--config") == 0)
@@ -61,6 +59,21 @@ static int parse_args(int argc, char **argv, struct options *o)
 			slot = &o->listen;
 		else if (strcmp(argv[i], "--key") == 0)
 			slot = &o->key;
+		else if (strcmp(argv[i], "--allow") == 0)
+			slot = &o->allow;
+		else if (strcmp(argv[i], "--label") == 0)
+			slot = &o->label;
+		else if (strcmp(argv[i], "--scope") == 0 && i + 1 < argc) {
+			size_t used = strlen(o->scope_buf);
+			int n = snprintf(o->scope_buf + used, sizeof(o->scope_buf) - used, "%s%s",
+			                 used ? " " : "", argv[++i]);
+			if (n < 0 || (size_t)n >= sizeof(o->scope_buf) - used) {
+				fprintf(stderr, "coffred: too many scopes\n");
+				return -1;
+			}
+			o->scope = o->scope_buf;
+			continue;
+		}
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			o->command = "help";
 			return 0;
@@ -82,103 +95,6 @@ static void harden_process(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
-}
-
-static int load_config(const struct options *o, struct cf_config *cfg)
-{
-	char msg[512];
-	cf_config_defaults(cfg);
-	if (o->config && cf_config_load(cfg, o->config, msg, sizeof(msg))) {
-		fprintf(stderr, "coffred: configuration refused: %s\n", msg);
-		return -1;
-	}
-	if ((o->data_dir && cf_config_set(cfg, "data_dir", o->data_dir, msg, sizeof(msg))) ||
-	    (o->listen && cf_config_set(cfg, "listen", o->listen, msg, sizeof(msg))) ||
-	    cf_config_finish(cfg, msg, sizeof(msg))) {
-		fprintf(stderr, "coffred: configuration refused: %s\n", msg);
-		return -1;
-	}
-	return 0;
-}
-
-/* One coffred per data directory: a second one would split the audit log. */
-static int lock_data_dir(const char *dir)
-{
-	char path[1100];
-	if (cf_path_join(path, sizeof(path), dir, "coffred.lock"))
-		return -1;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		fprintf(stderr, "coffred: %s is in use by another coffred (or cannot be locked)\n", dir);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd; /* held until exit */
-}
-
-/* A 32-byte secret in DATA/keys/NAME: made once (when create), then read
- * with the secret-file rules. Returns a sodium_malloc'ed buffer or NULL. */
-static uint8_t *load_key_file(const char *data_dir, const char *name, bool create)
-{
-	char dir[1100], path[1200];
-	if (cf_path_join(dir, sizeof(dir), data_dir, "keys") ||
-	    cf_path_join(path, sizeof(path), dir, name) || (create && cf_mkdir_p(dir, 0700))) {
-		fprintf(stderr, "coffred: cannot create %s/keys\n", data_dir);
-		return NULL;
-	}
-	if (create && !cf_file_exists(path)) {
-		uint8_t fresh[32];
-		if (cf_random_bytes(fresh, sizeof(fresh)) ||
-		    cf_write_file_atomic(path, fresh, sizeof(fresh), 0600)) {
-			sodium_memzero(fresh, sizeof(fresh));
-			fprintf(stderr, "coffred: cannot write %s\n", path);
-			return NULL;
-		}
-		sodium_memzero(fresh, sizeof(fresh));
-	}
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	const char *why = NULL;
-	if (cf_read_secret_file(path, 256, &buf, &len, &why)) {
-		fprintf(stderr, "coffred: secret file %s refused: %s\n", path, why ? why : "unreadable");
-		return NULL;
-	}
-	if (len != 32) {
-		fprintf(stderr, "coffred: secret file %s must hold exactly 32 bytes\n", path);
-		cf_free_secret(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-/* The audit signing key (Ed25519 from the 32-byte seed in DATA/keys/audit.key)
- * and the checkpoint origin. sk is sodium_malloc'ed (64 bytes). */
-static int load_audit_key(const struct cf_config *cfg, bool create, uint8_t **ret_sk,
-                          uint8_t pk[32], char *origin, size_t cap)
-{
-	uint8_t *seed = load_key_file(cfg->data_dir, "audit.key", create);
-	if (!seed)
-		return -1;
-	uint8_t *sk = sodium_malloc(64);
-	if (!sk || cf_sign_seed_keypair(pk, sk, seed)) {
-		cf_free_secret(seed);
-		if (sk)
-			sodium_free(sk);
-		return -1;
-	}
-	cf_free_secret(seed);
-	if (cfg->audit_origin[0]) {
-		snprintf(origin, cap, "%s", cfg->audit_origin);
-	} else {
-		uint8_t fp[32];
-		char hex[17];
-		cf_sha256(fp, pk, 32);
-		cf_hex_encode(hex, sizeof(hex), fp, 8);
-		snprintf(origin, cap, "coffre/%s", hex);
-	}
-	*ret_sk = sk;
-	return 0;
 }
 
 static int load_tls(struct cf_server *srv, char **ret_cert, char **ret_key, char *ca_path,
@@ -226,11 +142,11 @@ static int wait_for_signal(void)
 	return sig;
 }
 
-static int run(const struct options *o)
+static int run(const struct cf_options *o)
 {
 	static struct cf_server srv;
 	char msg[512];
-	if (load_config(o, &srv.cfg))
+	if (cf_setup_config(o, &srv.cfg))
 		return 2;
 	if (strcmp(srv.cfg.log_level, "debug") == 0)
 		cf_log_set_level(CF_LOG_DEBUG);
@@ -246,7 +162,7 @@ static int run(const struct options *o)
 		fprintf(stderr, "coffred: cannot create data directory %s\n", srv.cfg.data_dir);
 		return 1;
 	}
-	if (lock_data_dir(srv.cfg.data_dir) < 0)
+	if (cf_setup_lock_data_dir(srv.cfg.data_dir) < 0)
 		return 1;
 
 	/* Signals are taken by sigwait in this thread; block them before MHD starts
@@ -260,9 +176,9 @@ static int run(const struct options *o)
 	char *cert = NULL, *key = NULL, ca[1024];
 	uint8_t *audit_sk = NULL;
 	int rc = 1;
-	srv.secret = load_key_file(srv.cfg.data_dir, "server.secret", true);
+	srv.secret = cf_setup_key_file(srv.cfg.data_dir, "server.secret", true);
 	if (!srv.secret || load_tls(&srv, &cert, &key, ca, sizeof(ca)) ||
-	    load_audit_key(&srv.cfg, true, &audit_sk, srv.audit_pk, srv.audit_origin,
+	    cf_setup_audit_key(&srv.cfg, true, &audit_sk, srv.audit_pk, srv.audit_origin,
 	                   sizeof(srv.audit_origin)))
 		goto out;
 	struct cf_store_config scfg = { .backend = srv.cfg.store_backend,
@@ -334,77 +250,9 @@ out:
 	return rc;
 }
 
-static int audit_key(const struct options *o)
-{
-	struct cf_config cfg;
-	if (load_config(o, &cfg))
-		return 2;
-	uint8_t *sk = NULL, pk[32];
-	char origin[129], vkey[256];
-	if (load_audit_key(&cfg, true, &sk, pk, origin, sizeof(origin)))
-		return 1;
-	sodium_free(sk);
-	if (cf_note_verifier_format(vkey, sizeof(vkey), origin, pk)) {
-		fprintf(stderr, "coffred: cannot format the audit key\n");
-		return 1;
-	}
-	printf("%s\n", vkey);
-	return 0;
-}
-
-/* Offline check of the audit log in the data directory (read only; works
- * while coffred runs, and before any account exists). */
-static int audit_verify(const struct options *o)
-{
-	struct cf_config cfg;
-	if (load_config(o, &cfg))
-		return 2;
-	struct cf_note_verifier v;
-	if (o->key) {
-		if (cf_note_verifier_parse(&v, o->key)) {
-			fprintf(stderr, "coffred: --key is not a note verifier key (name+hash+base64)\n");
-			return 2;
-		}
-	} else {
-		uint8_t *sk = NULL, pk[32];
-		char origin[129], vkey[256];
-		if (load_audit_key(&cfg, false, &sk, pk, origin, sizeof(origin)))
-			return 1;
-		sodium_free(sk);
-		if (cf_note_verifier_format(vkey, sizeof(vkey), origin, pk) ||
-		    cf_note_verifier_parse(&v, vkey))
-			return 1;
-	}
-	char msg[512];
-	cf_store *st = NULL;
-	struct cf_store_config scfg = { .backend = cfg.store_backend, .sqlite_path = cfg.sqlite_path,
-	                                .readers = 2, .readonly = true };
-	if (cf_store_open(&st, &scfg, msg, sizeof(msg))) {
-		fprintf(stderr, "coffred: store: %s\n", msg);
-		return 1;
-	}
-	struct cf_verify_report r;
-	cf_err err = cf_audit_verify_store(st, &v, &r);
-	cf_store_close(st);
-	if (err == CF_ERR_CRYPTO) {
-		printf("audit log FAILED verification: %s\n", r.msg);
-		return 1;
-	}
-	if (err) {
-		fprintf(stderr, "coffred: cannot read the audit log: %s\n", cf_strerror(err));
-		return 1;
-	}
-	char root[65];
-	cf_hex_encode(root, sizeof(root), r.root, 32);
-	printf("audit log verified: %llu events, %llu signed checkpoints; newest checkpoint "
-	       "size %llu root %s\n", (unsigned long long)r.events,
-	       (unsigned long long)r.checkpoints, (unsigned long long)r.tree_size, root);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
-	struct options o;
+	struct cf_options o;
 	harden_process();
 	if (parse_args(argc, argv, &o)) {
 		usage(stderr);
@@ -424,10 +272,12 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(o.command, "run") == 0)
 		return run(&o);
+	if (strcmp(o.command, "api-key") == 0)
+		return cf_cmd_api_key(&o);
 	if (strcmp(o.command, "audit-key") == 0)
-		return audit_key(&o);
+		return cf_cmd_audit_key(&o);
 	if (strcmp(o.command, "audit") == 0 && o.subcommand && strcmp(o.subcommand, "verify") == 0)
-		return audit_verify(&o);
+		return cf_cmd_audit_verify(&o);
 	fprintf(stderr, "coffred: unknown command '%s'\n", o.command);
 	usage(stderr);
 	return 2;

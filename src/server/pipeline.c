@@ -1,8 +1,11 @@
 #include "server/pipeline.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "server/auth/apikey.h"
 #include "server/router.h"
+#include "util/cidr.h"
 
 static bool stage_route(struct cf_request *req)
 {
@@ -32,15 +35,62 @@ static bool stage_rate_limit(struct cf_request *req)
 	return false;
 }
 
-/* Deny by default: a route that is not public needs credentials, and no
- * credential method is enabled yet, so every such request is refused. The
- * identity module plugs its session and API-key checks in here. */
+/* Credentials, when given, must be valid even on public routes (a client
+ * that sends a wrong key learns it). API keys are "Bearer coffre_..."; the
+ * identity work adds session tokens here. */
 static bool stage_authenticate(struct cf_request *req)
 {
-	if (req->route->flags & CF_ROUTE_PUBLIC)
+	const char *authz = cf_request_header(req, "Authorization");
+	if (!authz)
 		return true;
-	cf_reply_problem(&req->reply, 401, "unauthenticated",
-	                 "this endpoint needs a valid session token or API key");
+	static const char bearer[] = "Bearer ";
+	if (strncmp(authz, bearer, sizeof(bearer) - 1) != 0) {
+		cf_reply_problem(&req->reply, 401, "unauthenticated",
+		                 "the Authorization header must be 'Bearer <token>'");
+		return false;
+	}
+	const char *token = authz + sizeof(bearer) - 1;
+	uint8_t hash[32];
+	struct cf_api_key key;
+	cf_store *st = req->srv->store;
+	cf_err err = cf_api_key_hash(token, strlen(token), hash);
+	if (!err)
+		err = st->ops->api_key_by_hash(st, hash, &key);
+	if (err == CF_ERR_STORE) {
+		cf_reply_problem(&req->reply, 503, "store-unavailable", "credentials cannot be checked now");
+		return false;
+	}
+	if (err || key.revoked) {
+		cf_reply_problem(&req->reply, 401, "unauthenticated", "invalid or revoked credentials");
+		return false;
+	}
+	struct cf_principal *p = &req->who;
+	p->kind = CF_PRINCIPAL_API_KEY;
+	snprintf(p->id, sizeof(p->id), "%s", key.id);
+	snprintf(p->tenant, sizeof(p->tenant), "%s", key.tenant);
+	snprintf(p->scopes, sizeof(p->scopes), "%s", key.scopes);
+	if (!cf_cidr_list_allows(key.allow, req->ip)) {
+		cf_reply_problem(&req->reply, 403, "address-not-allowed",
+		                 "this API key may not be used from this address");
+		return false;
+	}
+	return true;
+}
+
+static bool stage_policy(struct cf_request *req)
+{
+	char why[160];
+	switch (cf_policy_check(&req->who, req->route->action,
+	                        (req->route->flags & CF_ROUTE_PUBLIC) != 0, why, sizeof(why))) {
+	case CF_POLICY_ALLOW:
+		return true;
+	case CF_POLICY_UNAUTHENTICATED:
+		cf_reply_problem(&req->reply, 401, "unauthenticated", "%s", why);
+		return false;
+	case CF_POLICY_FORBIDDEN:
+		cf_reply_problem(&req->reply, 403, "forbidden", "%s", why);
+		return false;
+	}
 	return false;
 }
 
@@ -123,6 +173,10 @@ static void audit_fields(struct cf_request *req)
 		f->resource = req->resource;
 	}
 	f->request_id = req->id_hex;
+	if (req->who.kind != CF_PRINCIPAL_NONE) {
+		f->actor = req->who.id;
+		f->tenant = req->who.tenant[0] ? req->who.tenant : NULL;
+	}
 	cf_server_ip_hash(req->srv, req->ip, req->ip_hash);
 	f->ip_hash = req->ip_hash;
 	req->audit.status = &req->reply.status;
@@ -131,7 +185,7 @@ static void audit_fields(struct cf_request *req)
 void cf_pipeline_run(struct cf_request *req)
 {
 	if (req->reply.status == 0 && stage_rate_limit(req) && stage_route(req) &&
-	    stage_authenticate(req) && stage_body(req)) {
+	    stage_authenticate(req) && stage_policy(req) && stage_body(req)) {
 		req->route->handler(req);
 		if (req->reply.status == 0)
 			cf_reply_problem(&req->reply, 500, "internal", "the handler gave no answer");

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "audit/auditlog.h"
+#include "policy/policy.h"
 #include "server/reply.h"
 #include "server/server.h"
 
@@ -33,6 +34,7 @@ struct cf_request {
 	size_t body_len, body_cap;
 	bool body_overflow;
 	json_t *json;                  /* parsed body, for JSON routes */
+	struct cf_principal who;       /* set by the authentication stage */
 	struct cf_reply reply;
 	uint64_t start_mono_ms;
 	bool processed;

@@ -23,6 +23,41 @@ static const struct cf_migration migrations[] = {
 	  "  note TEXT NOT NULL,"
 	  "  created_ms BIGINT NOT NULL"
 	  ");" },
+	{ 3, "entity versions, api keys, key registrations",
+	  /* Every create/update/delete of a sensitive entity, never rewritten. */
+	  "CREATE TABLE entity_versions ("
+	  "  entity TEXT NOT NULL,"
+	  "  id TEXT NOT NULL,"
+	  "  version BIGINT NOT NULL,"
+	  "  op TEXT NOT NULL,"
+	  "  actor TEXT,"
+	  "  time_ms BIGINT NOT NULL,"
+	  "  state_hash BYTES NOT NULL,"
+	  "  audit_seq BIGINT NOT NULL,"
+	  "  PRIMARY KEY (entity, id, version)"
+	  ");"
+	  /* API keys are inserted once; a revocation is a row of its own. */
+	  "CREATE TABLE api_keys ("
+	  "  id TEXT PRIMARY KEY,"
+	  "  key_hash BYTES NOT NULL UNIQUE,"
+	  "  tenant TEXT,"
+	  "  scopes TEXT NOT NULL,"
+	  "  allow TEXT NOT NULL,"
+	  "  label TEXT NOT NULL,"
+	  "  created_ms BIGINT NOT NULL"
+	  ");"
+	  "CREATE TABLE api_key_revocations ("
+	  "  id TEXT PRIMARY KEY REFERENCES api_keys(id),"
+	  "  revoked_ms BIGINT NOT NULL"
+	  ");"
+	  /* Public identity keys and the audit event that registered each. */
+	  "CREATE TABLE key_registrations ("
+	  "  kind TEXT NOT NULL,"
+	  "  owner TEXT NOT NULL,"
+	  "  key_hash BYTES NOT NULL,"
+	  "  audit_seq BIGINT NOT NULL,"
+	  "  PRIMARY KEY (kind, owner, key_hash)"
+	  ");" },
 };
 
 const struct cf_migration *cf_migrations(size_t *ret_count)

@@ -23,6 +23,36 @@ typedef cf_err (*cf_checkpoint_fn)(void *ctx, uint64_t size, const char *note, s
 /* Called for each stored audit event, in order; a non-CF_OK return stops. */
 typedef cf_err (*cf_audit_event_fn)(void *ctx, uint64_t seq, const uint8_t *event, size_t len);
 
+/* A machine client's key: stored by the SHA-256 of the key text only. */
+struct cf_api_key {
+	char id[33];               /* 32 hex */
+	uint8_t key_hash[32];
+	char tenant[33];           /* "" for a platform key */
+	char scopes[256];          /* space-separated, e.g. "audit.read" */
+	char allow[512];           /* comma-separated CIDRs; "" = any address */
+	char label[65];
+	uint64_t created_ms;
+	bool revoked;
+	uint64_t revoked_ms;
+};
+typedef cf_err (*cf_api_key_fn)(void *ctx, const struct cf_api_key *key);
+
+/* One version of a sensitive entity (DESIGN §6). */
+struct cf_entity_version {
+	char entity[32];           /* "api_key", "user", "record", ... */
+	char id[65];
+	uint64_t version;          /* 1, 2, ... */
+	char op[8];                /* "create" | "update" | "delete" */
+	char actor[33];            /* "" when the operator acted offline */
+	uint64_t time_ms;
+	uint8_t state_hash[32];    /* SHA-256 of the new state */
+	uint64_t audit_seq;        /* the audit event that carries it */
+};
+typedef cf_err (*cf_entity_version_fn)(void *ctx, const struct cf_entity_version *v);
+
+/* A public identity key registered through the audit log. */
+typedef cf_err (*cf_key_registration_fn)(void *ctx, const uint8_t key_hash[32], uint64_t audit_seq);
+
 struct cf_store_config {
 	const char *backend;      /* "sqlite" */
 	const char *sqlite_path;  /* database file */
@@ -64,6 +94,25 @@ struct cf_store_ops {
 	cf_err (*checkpoints)(cf_store *st, cf_checkpoint_fn fn, void *ctx);
 	cf_err (*checkpoint_put)(cf_tx *tx, uint64_t size, const char *note, size_t len,
 	                         uint64_t time_ms);
+	/* API keys. revoke: CF_ERR_NOT_FOUND, CF_ERR_CONFLICT when already revoked. */
+	cf_err (*api_key_put)(cf_tx *tx, const struct cf_api_key *key);
+	cf_err (*api_key_revoke)(cf_tx *tx, const char *id, uint64_t time_ms);
+	cf_err (*api_key_by_hash)(cf_store *st, const uint8_t hash[32], struct cf_api_key *ret);
+	cf_err (*api_key_get)(cf_tx *tx, const char *id, struct cf_api_key *ret);
+	cf_err (*api_keys)(cf_store *st, cf_api_key_fn fn, void *ctx);
+
+	/* Entity versions: last (0 when none), put, and list (id NULL: all of entity). */
+	cf_err (*version_last)(cf_tx *tx, const char *entity, const char *id, uint64_t *ret);
+	cf_err (*version_put)(cf_tx *tx, const struct cf_entity_version *v);
+	cf_err (*versions)(cf_store *st, const char *entity, const char *id, uint64_t limit,
+	                   cf_entity_version_fn fn, void *ctx);
+
+	/* Key transparency. */
+	cf_err (*key_registration_put)(cf_tx *tx, const char *kind, const char *owner,
+	                               const uint8_t key_hash[32], uint64_t audit_seq);
+	cf_err (*key_registrations)(cf_store *st, const char *kind, const char *owner,
+	                            cf_key_registration_fn fn, void *ctx);
+
 	/* The newest checkpoint, or the one at exactly `size` when size != UINT64_MAX. */
 	cf_err (*checkpoint_get)(cf_store *st, uint64_t size, uint64_t *ret_size, char *note,
 	                         size_t cap, size_t *ret_len);

@@ -17,7 +17,7 @@
 #define BUSY_TIMEOUT_MS 10000
 #define META_MAX (64 * 1024)
 
-#define STMT_CACHE 24
+#define STMT_CACHE 48
 
 /* A connection with its lock and its prepared statements (keyed by the SQL
  * text's address: callers pass string literals). */
@@ -505,5 +505,15 @@ const struct cf_store_ops cf_store_sqlite_ops = {
 	.audit_nodes = cf_sqlite_audit_nodes,
 	.checkpoints = cf_sqlite_checkpoints,
 	.checkpoint_put = cf_sqlite_checkpoint_put,
+	.api_key_put = cf_sqlite_api_key_put,
+	.api_key_revoke = cf_sqlite_api_key_revoke,
+	.api_key_by_hash = cf_sqlite_api_key_by_hash,
+	.api_key_get = cf_sqlite_api_key_get,
+	.api_keys = cf_sqlite_api_keys,
+	.version_last = cf_sqlite_version_last,
+	.version_put = cf_sqlite_version_put,
+	.versions = cf_sqlite_versions,
+	.key_registration_put = cf_sqlite_key_registration_put,
+	.key_registrations = cf_sqlite_key_registrations,
 	.checkpoint_get = cf_sqlite_checkpoint_get,
 };

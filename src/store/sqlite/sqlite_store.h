@@ -33,4 +33,19 @@ cf_err cf_sqlite_checkpoint_put(cf_tx *tx, uint64_t size, const char *note, size
 cf_err cf_sqlite_checkpoint_get(cf_store *st, uint64_t size, uint64_t *ret_size, char *note,
                                 size_t cap, size_t *ret_len);
 
+/* sqlite_entities.c */
+cf_err cf_sqlite_api_key_put(cf_tx *tx, const struct cf_api_key *key);
+cf_err cf_sqlite_api_key_revoke(cf_tx *tx, const char *id, uint64_t time_ms);
+cf_err cf_sqlite_api_key_by_hash(cf_store *st, const uint8_t hash[32], struct cf_api_key *ret);
+cf_err cf_sqlite_api_key_get(cf_tx *tx, const char *id, struct cf_api_key *ret);
+cf_err cf_sqlite_api_keys(cf_store *st, cf_api_key_fn fn, void *ctx);
+cf_err cf_sqlite_version_last(cf_tx *tx, const char *entity, const char *id, uint64_t *ret);
+cf_err cf_sqlite_version_put(cf_tx *tx, const struct cf_entity_version *v);
+cf_err cf_sqlite_versions(cf_store *st, const char *entity, const char *id, uint64_t limit,
+                          cf_entity_version_fn fn, void *ctx);
+cf_err cf_sqlite_key_registration_put(cf_tx *tx, const char *kind, const char *owner,
+                                      const uint8_t key_hash[32], uint64_t audit_seq);
+cf_err cf_sqlite_key_registrations(cf_store *st, const char *kind, const char *owner,
+                                   cf_key_registration_fn fn, void *ctx);
+
 #endif

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "util/encoding.h"
 #include "util/fsutil.h"
@@ -108,6 +109,8 @@ static void secret_file_modes(void **state)
 
 int main(void)
 {
+	if (sodium_init() < 0)
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hex_round_trip_and_strictness),
 		cmocka_unit_test(b64url_round_trip_and_strictness),

@@ -46,7 +46,6 @@ static void violations_name_the_field(void **state)
 		{ "{\"name\":\"\"}", "name" },
 		{ "{\"name\":\"01234567890\"}", "name" },
 		{ "{\"name\":1}", "name" },
-		{ "{\"name\":\"a\\u0000b\"}", "name" },
 		{ "{\"name\":\"a\\nb\"}", "name" },
 		{ "{\"name\":\"x\",\"email\":\"no-at\"}", "email" },
 		{ "{\"name\":\"x\",\"email\":\"a@b@c\"}", "email" },
