@@ -5,6 +5,10 @@
 
 #include "store/sqlite/sqlite_store.h"
 
+/* Tree nodes are keyed by one integer: level in the top 8 bits. */
+#define NODE_KEY(level, index) ((sqlite3_int64)(((uint64_t)(level) << 56) | (index)))
+#define INDEX_MAX ((UINT64_C(1) << 56) - 1)
+
 static cf_err step_done(sqlite3_stmt *stmt)
 {
 	cf_err err = sqlite3_step(stmt) == SQLITE_DONE ? CF_OK : CF_ERR_STORE;
@@ -25,27 +29,29 @@ cf_err cf_sqlite_audit_append(cf_tx *tx, uint64_t seq, const uint8_t *event, siz
 
 cf_err cf_sqlite_audit_node_put(cf_tx *tx, unsigned level, uint64_t index, const uint8_t hash[32])
 {
+	if (level > 63 || index > INDEX_MAX)
+		return CF_ERR_INVALID;
 	sqlite3_stmt *stmt = cf_sqlite_stmt(cf_sqlite_tx_conn(tx),
-		"INSERT INTO audit_nodes(level, idx, hash) VALUES (?1, ?2, ?3)");
+		"INSERT INTO audit_nodes(node, hash) VALUES (?1, ?2)");
 	if (!stmt)
 		return CF_ERR_STORE;
-	sqlite3_bind_int(stmt, 1, (int)level);
-	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)index);
-	sqlite3_bind_blob(stmt, 3, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 1, NODE_KEY(level, index));
+	sqlite3_bind_blob(stmt, 2, hash, 32, SQLITE_STATIC);
 	return step_done(stmt);
 }
 
-static const char node_sql[] = "SELECT hash FROM audit_nodes WHERE level = ?1 AND idx = ?2";
+static const char node_sql[] = "SELECT hash FROM audit_nodes WHERE node = ?1";
 
 cf_err cf_sqlite_audit_node_get(cf_store *st, cf_tx *tx, unsigned level, uint64_t index,
                                 uint8_t out[32])
 {
+	if (level > 63 || index > INDEX_MAX)
+		return CF_ERR_NOT_FOUND;
 	struct cf_sqlite_conn *c = tx ? cf_sqlite_tx_conn(tx) : cf_sqlite_reader_lock(st);
 	sqlite3_stmt *stmt = cf_sqlite_stmt(c, node_sql);
 	cf_err err = CF_ERR_STORE;
 	if (stmt) {
-		sqlite3_bind_int(stmt, 1, (int)level);
-		sqlite3_bind_int64(stmt, 2, (sqlite3_int64)index);
+		sqlite3_bind_int64(stmt, 1, NODE_KEY(level, index));
 		int rc = sqlite3_step(stmt);
 		if (rc == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) == 32) {
 			memcpy(out, sqlite3_column_blob(stmt, 0), 32);
@@ -154,11 +160,15 @@ cf_err cf_sqlite_audit_nodes(cf_store *st, unsigned level, uint64_t from, uint64
 {
 	struct cf_sqlite_conn *c = cf_sqlite_reader_lock(st);
 	sqlite3_stmt *stmt = cf_sqlite_stmt(c,
-		"SELECT idx, hash FROM audit_nodes WHERE level = ?1 AND idx >= ?2 ORDER BY idx LIMIT ?3");
+		"SELECT node, hash FROM audit_nodes WHERE node >= ?1 AND node <= ?2 ORDER BY node LIMIT ?3");
 	cf_err err = CF_ERR_STORE;
+	if (level > 63 || from > INDEX_MAX) {
+		cf_sqlite_conn_unlock(c);
+		return CF_OK; /* nothing stored there */
+	}
 	if (stmt) {
-		sqlite3_bind_int(stmt, 1, (int)level);
-		sqlite3_bind_int64(stmt, 2, (sqlite3_int64)from);
+		sqlite3_bind_int64(stmt, 1, NODE_KEY(level, from));
+		sqlite3_bind_int64(stmt, 2, NODE_KEY(level, INDEX_MAX));
 		sqlite3_bind_int64(stmt, 3, count > INT64_MAX ? INT64_MAX : (sqlite3_int64)count);
 		err = CF_OK;
 		int rc;
@@ -167,7 +177,8 @@ cf_err cf_sqlite_audit_nodes(cf_store *st, unsigned level, uint64_t from, uint64
 				err = CF_ERR_STORE;
 				break;
 			}
-			err = fn(ctx, (uint64_t)sqlite3_column_int64(stmt, 0), sqlite3_column_blob(stmt, 1));
+			err = fn(ctx, (uint64_t)sqlite3_column_int64(stmt, 0) & INDEX_MAX,
+			         sqlite3_column_blob(stmt, 1));
 		}
 		if (!err && rc != SQLITE_DONE)
 			err = CF_ERR_STORE;
