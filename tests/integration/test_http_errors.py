@@ -3,6 +3,7 @@ right status with an RFC 9457 problem body, and the store does not change."""
 import os
 import socket
 import ssl
+import time
 
 import pytest
 
@@ -185,3 +186,35 @@ def test_slow_client_is_disconnected(coffred_factory):
         data = b""
     assert data == b"" or not data.startswith(b"HTTP/1.1 200")
     tls.close()
+
+
+def open_tls(server, timeout=5):
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+    return server.ssl_context().wrap_socket(raw, server_hostname="127.0.0.1")
+
+
+def served(tls):
+    try:
+        tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        return tls.recv(100).startswith(b"HTTP/1.1 200")
+    except (ssl.SSLError, OSError):
+        return False
+
+
+@pytest.mark.parametrize("key", ["limits.per_ip_connections", "limits.max_connections"])
+def test_connection_caps(coffred_factory, key):
+    s = coffred_factory(config="%s = 2\n" % key)
+    held = [open_tls(s), open_tls(s)]
+    assert all(served(t) for t in held)
+    try:
+        third = open_tls(s, timeout=1.5)
+        assert not served(third)
+        third.close()
+    except (ssl.SSLError, OSError):
+        pass  # refused during the handshake: also no service
+    held[0].close()
+    time.sleep(0.3)
+    fourth = open_tls(s)
+    assert served(fourth)
+    fourth.close()
+    held[1].close()
