@@ -23,6 +23,9 @@ void cf_h_audit_inclusion(struct cf_request *req);
 void cf_h_audit_events(struct cf_request *req);
 void cf_h_audit_export(struct cf_request *req);
 
+/* keys_api.c */
+void cf_h_key_log(struct cf_request *req);
+
 /* versions_api.c */
 void cf_h_versions_list(struct cf_request *req);
 

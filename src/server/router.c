@@ -18,6 +18,7 @@ static const struct cf_route routes[] = {
 	{ "GET", "/v1/audit/proof/inclusion", cf_h_audit_inclusion, 0, "audit.proof.inclusion", NULL },
 	{ "GET", "/v1/audit/events", cf_h_audit_events, 0, "audit.events", NULL },
 	{ "GET", "/v1/audit/export", cf_h_audit_export, 0, "audit.export", NULL },
+	{ "GET", "/v1/keys/{kind}/{owner}/log", cf_h_key_log, CF_ROUTE_PUBLIC, "keys.log", NULL },
 	{ "GET", "/v1/versions", cf_h_versions_list, 0, "versions.list", NULL },
 	{ "GET", "/v1/_debug/problem/{status}", cf_h_debug_problem,
 	  CF_ROUTE_PUBLIC | CF_ROUTE_DEBUG, "debug.problem", NULL },

@@ -300,3 +300,28 @@ def test_log_continues_across_restarts(coffred_factory, tmp_path):
                                       [rfc6962.b64url(p) for p in proof["proof"]])
     s.stop()
     assert verify_offline(str(tmp_path / "d")).returncode == 0
+
+
+def test_the_audit_key_is_in_its_own_log(server):
+    """Key transparency: a registered key can be checked against the log."""
+    vkey = verifier_key(server)
+    pk = base64.b64decode(vkey.split("+", 2)[2])[1:]
+    import hashlib
+    want = hashlib.sha256(pk).hexdigest()
+    note = fresh_checkpoint(server, 1)
+    origin, size, root, _, _ = rfc6962.parse_checkpoint(note)
+    r = server.request("GET", "/v1/keys/audit/server/log?size=%d" % size)
+    assert r.status == 200, r
+    doc = r.json()
+    assert doc["size"] == size and not doc["truncated"]
+    (reg,) = doc["registrations"]
+    assert reg["key_hash"] == want
+    event = rfc6962.b64url(reg["event"])
+    e = json.loads(event)
+    assert e["action"] == "key.register" and e["key_hash"] == want and e["seq"] == reg["index"]
+    proof = [rfc6962.b64url(p) for p in reg["proof"]]
+    assert rfc6962.verify_inclusion(rfc6962.leaf_hash(event), reg["index"], size, proof, root)
+    assert server.request("GET", "/v1/keys/unknown/server/log").status == 404
+    assert server.request("GET", "/v1/keys/audit/server/log?size=x").status == 400
+    assert server.request("GET", "/v1/keys/user-sign/00112233445566778899aabbccddeeff/log"
+                          ).json()["registrations"] == []
