@@ -4,9 +4,14 @@
 
 #include "cli/cli.h"
 
+/* cmd_audit.c; to move into cli.h with the other command handlers. */
+int cli_cmd_audit(struct cli *cli, int argc, char **argv);
+
 static const struct cli_command commands[] = {
 	{ "status", cli_cmd_status, "",
 	  "check that the server is reachable, trusted and healthy" },
+	{ "audit", cli_cmd_audit, "trust|checkpoint|verify [OPTIONS]",
+	  "pin the log key, detect rollbacks and forks, verify events" },
 	{ "help", cli_cmd_help, "[COMMAND]",
 	  "list the commands, or show how to use one" },
 };

@@ -16,57 +16,6 @@
 #include "util/encoding.h"
 #include "util/fsutil.h"
 
-struct offline {
-	struct cf_config cfg;
-	cf_store *st;
-	cf_auditlog *log;
-};
-
-static void offline_close(struct offline *off)
-{
-	cf_auditlog_free(off->log);
-	cf_store_close(off->st);
-}
-
-static int offline_open(const struct cf_options *o, struct offline *off, bool write)
-{
-	memset(off, 0, sizeof(*off));
-	if (cf_setup_config(o, &off->cfg))
-		return 2;
-	if (write && cf_mkdir_p(off->cfg.data_dir, 0700)) {
-		fprintf(stderr, "coffred: cannot create data directory %s\n", off->cfg.data_dir);
-		return 1;
-	}
-	if (write && cf_setup_lock_data_dir(off->cfg.data_dir) < 0)
-		return 1;
-	char msg[512];
-	struct cf_store_config scfg = { .backend = off->cfg.store_backend,
-	                                .sqlite_path = off->cfg.sqlite_path, .readers = 2,
-	                                .readonly = !write };
-	if (cf_store_open(&off->st, &scfg, msg, sizeof(msg))) {
-		fprintf(stderr, "coffred: store: %s\n", msg);
-		return 1;
-	}
-	if (!write)
-		return 0;
-	uint8_t *sk = NULL, pk[32];
-	char origin[129];
-	if (cf_setup_audit_key(&off->cfg, true, &sk, pk, origin, sizeof(origin))) {
-		offline_close(off);
-		return 1;
-	}
-	struct cf_auditlog_options ao = { .store = off->st, .sign_sk = sk, .sign_pk = pk,
-	                                  .origin = origin };
-	cf_err err = cf_auditlog_open(&off->log, &ao, msg, sizeof(msg));
-	sodium_free(sk);
-	if (err) {
-		fprintf(stderr, "coffred: audit log: %s\n", msg);
-		offline_close(off);
-		return 1;
-	}
-	return 0;
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -137,8 +86,8 @@ static int create(const struct cf_options *o)
 		fprintf(stderr, "coffred: --label: at most 64 printable ASCII characters\n");
 		return 2;
 	}
-	struct offline off;
-	int rc = offline_open(o, &off, true);
+	struct cf_offline off;
+	int rc = cf_offline_open(o, &off, true);
 	if (rc)
 		return rc;
 	struct cf_api_key k;
@@ -159,7 +108,7 @@ static int create(const struct cf_options *o)
 	cf_err err = cf_api_key_generate(text, sizeof(text), k.key_hash);
 	if (!err)
 		err = cf_auditlog_append_sync(off.log, &it, NULL);
-	offline_close(&off);
+	cf_offline_close(&off);
 	if (err) {
 		sodium_memzero(text, sizeof(text));
 		fprintf(stderr, "coffred: cannot create the API key: %s\n", cf_strerror(err));
@@ -187,12 +136,12 @@ static cf_err print_key(void *ctx, const struct cf_api_key *k)
 
 static int list(const struct cf_options *o)
 {
-	struct offline off;
-	int rc = offline_open(o, &off, false);
+	struct cf_offline off;
+	int rc = cf_offline_open(o, &off, false);
 	if (rc)
 		return rc;
 	cf_err err = off.st->ops->api_keys(off.st, print_key, NULL);
-	offline_close(&off);
+	cf_offline_close(&off);
 	if (err) {
 		fprintf(stderr, "coffred: cannot list API keys: %s\n", cf_strerror(err));
 		return 1;
@@ -207,8 +156,8 @@ static int revoke(const struct cf_options *o)
 		fprintf(stderr, "coffred: api-key revoke needs the key id (32 hex characters)\n");
 		return 2;
 	}
-	struct offline off;
-	int rc = offline_open(o, &off, true);
+	struct cf_offline off;
+	int rc = cf_offline_open(o, &off, true);
 	if (rc)
 		return rc;
 	struct cf_api_key k;
@@ -220,7 +169,7 @@ static int revoke(const struct cf_options *o)
 	                                        .resource = resource, .outcome = 200 },
 	                            .write = write_revoke, .write_arg = &k };
 	cf_err err = cf_auditlog_append_sync(off.log, &it, NULL);
-	offline_close(&off);
+	cf_offline_close(&off);
 	if (err) {
 		fprintf(stderr, "coffred: cannot record the revocation: %s\n", cf_strerror(err));
 		return 1;

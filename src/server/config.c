@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util/fsutil.h"
+#include "server/notify/notify.h"
 
 #define CONFIG_FILE_MAX (64 * 1024)
 #define LINE_MAX_LEN 2048
@@ -27,6 +28,7 @@ struct key_spec {
 static const char *const env_choices[] = { "test", "production", NULL };
 static const char *const backend_choices[] = { "sqlite", NULL };
 static const char *const level_choices[] = { "error", "warn", "info", "debug", NULL };
+static const char *const starttls_choices[] = { "off", "required", NULL };
 
 #define STR(field, t) t, offsetof(struct cf_config, field), sizeof(((struct cf_config *)0)->field)
 #define NUM(field, t) t, offsetof(struct cf_config, field), sizeof(uint64_t)
@@ -52,7 +54,17 @@ static const struct key_spec keys[] = {
 	{ "log.level", STR(log_level, K_ENUM), 0, 0, level_choices },
 	{ "log.file", STR(log_file, K_PATH), 0, 0, NULL },
 	{ "audit.origin", STR(audit_origin, K_STRING), 0, 0, NULL },
+	{ "identity.idle_timeout", NUM(idle_timeout_s, K_DURATION), 1, 24 * 3600, NULL },
+	{ "identity.session_lifetime", NUM(session_lifetime_s, K_DURATION), 60, 30 * 24 * 3600, NULL },
+	{ "identity.invitation_ttl", NUM(invitation_ttl_s, K_DURATION), 60, 30 * 24 * 3600, NULL },
 	{ "debug.problem_routes", K_BOOL, offsetof(struct cf_config, debug_problem_routes), 0, 0, 0, NULL },
+	{ "smtp.url", STR(smtp_url, K_STRING), 0, 0, NULL },
+	{ "smtp.from", STR(smtp_from, K_STRING), 0, 0, NULL },
+	{ "smtp.starttls", STR(smtp_starttls, K_ENUM), 0, 0, starttls_choices },
+	{ "smtp.username", STR(smtp_username, K_STRING), 0, 0, NULL },
+	{ "smtp.password_file", STR(smtp_password_file, K_PATH), 0, 0, NULL },
+	{ "sms.gateway_url", STR(sms_gateway_url, K_STRING), 0, 0, NULL },
+	{ "sms.token_file", STR(sms_token_file, K_PATH), 0, 0, NULL },
 };
 
 static void set_msg(char *msg, size_t cap, const char *fmt, ...)
@@ -90,6 +102,10 @@ void cf_config_defaults(struct cf_config *cfg)
 	cfg->ip_rate = 1000;
 	cfg->ip_burst = 2000;
 	copy_str(cfg->log_level, sizeof(cfg->log_level), "info");
+	/* smtp.*, sms.*: empty, that is e-mail and SMS off (memset above) */
+	cfg->idle_timeout_s = 15 * 60;
+	cfg->session_lifetime_s = 12 * 3600;
+	cfg->invitation_ttl_s = 72 * 3600;
 }
 
 /* Parses a decimal with an optional unit suffix; strict (no sign, no spaces). */
@@ -383,8 +399,11 @@ cf_err cf_config_finish(struct cf_config *cfg, char *msg, size_t cap)
 			return CF_ERR_CONFIG;
 		}
 	}
-	cf_err err = derive_path(cfg->sqlite_path, sizeof(cfg->sqlite_path), cfg->data_dir,
-	                         "coffre.db", "store.sqlite.path", msg, cap);
+	cf_err err = cf_notify_check_config(cfg, msg, cap);   /* smtp.*, sms.* */
+	if (err)
+		return err;
+	err = derive_path(cfg->sqlite_path, sizeof(cfg->sqlite_path), cfg->data_dir,
+	                  "coffre.db", "store.sqlite.path", msg, cap);
 	if (!err)
 		err = derive_path(cfg->blobs_dir, sizeof(cfg->blobs_dir), cfg->data_dir,
 		                  "blobs", "blobs.dir", msg, cap);

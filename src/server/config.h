@@ -34,7 +34,18 @@ struct cf_config {
 	char log_level[8];
 	char log_file[CF_CONFIG_PATH_MAX];      /* empty: stderr */
 	char audit_origin[129];       /* empty: coffre/<key fingerprint> */
+	uint64_t idle_timeout_s;      /* session idle time before it locks */
+	uint64_t session_lifetime_s;  /* absolute session lifetime */
+	uint64_t invitation_ttl_s;
 	bool debug_problem_routes;
+	/* notifications (src/server/notify): empty URL = channel off */
+	char smtp_url[512];           /* smtp://HOST[:PORT] or smtps://HOST[:PORT] */
+	char smtp_from[256];          /* sender address */
+	char smtp_starttls[16];       /* "", "off" or "required" */
+	char smtp_username[256];
+	char smtp_password_file[CF_CONFIG_PATH_MAX];
+	char sms_gateway_url[512];
+	char sms_token_file[CF_CONFIG_PATH_MAX];
 };
 
 /* Fills cfg with the defaults. */

@@ -116,7 +116,10 @@ static void request_free(struct cf_request *req)
 	if (!req)
 		return;
 	json_decref(req->json);
+	json_decref(req->session);
 	free(req->body);
+	if (req->ctx_free)
+		req->ctx_free(req->ctx);
 	cf_reply_clear(&req->reply);
 	free(req);
 }

@@ -18,6 +18,7 @@
 #include "crypto/crypto.h"
 #include "crypto/sign.h"
 #include "util/encoding.h"
+#include "server/notify/notify.h"
 #include "server/server.h"
 #include "server/setup.h"
 #include "server/tls.h"
@@ -27,6 +28,7 @@
 static void usage(FILE *f)
 {
 	fputs("usage: coffred [run] [--config FILE] [--data-dir DIR] [--listen ADDR:PORT]\n"
+	      "       coffred init --email ADDRESS [--config FILE] [--data-dir DIR]\n"
 	      "       coffred audit-key [--config FILE] [--data-dir DIR]\n"
 	      "       coffred audit verify [--config FILE] [--data-dir DIR] [--key VERIFIER]\n"
 	      "       coffred api-key create --scope SCOPE [--scope SCOPE] [--allow CIDR,...]\n"
@@ -61,6 +63,8 @@ static int parse_args(int argc, char **argv, struct cf_options *o)
 			slot = &o->key;
 		else if (strcmp(argv[i], "--allow") == 0)
 			slot = &o->allow;
+		else if (strcmp(argv[i], "--email") == 0)
+			slot = &o->email;
 		else if (strcmp(argv[i], "--label") == 0)
 			slot = &o->label;
 		else if (strcmp(argv[i], "--scope") == 0 && i + 1 < argc) {
@@ -200,6 +204,10 @@ static int run(const struct cf_options *o)
 		fprintf(stderr, "coffred: cannot create blob folder %s\n", srv.cfg.blobs_dir);
 		goto out;
 	}
+	if (cf_notifier_new(&srv.notifier, &srv.cfg, msg, sizeof(msg))) {
+		fprintf(stderr, "coffred: %s\n", msg);
+		goto out;
+	}
 	if (cf_ratelimit_new(&srv.ip_limit, srv.cfg.ip_rate, srv.cfg.ip_burst, 16384)) {
 		fprintf(stderr, "coffred: out of memory\n");
 		goto out;
@@ -240,6 +248,7 @@ static int run(const struct cf_options *o)
 out:
 	cf_http_stop(&srv);
 	cf_auditlog_free(srv.audit);
+	cf_notifier_free(srv.notifier);
 	if (audit_sk)
 		sodium_free(audit_sk);
 	free(cert);
@@ -272,6 +281,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(o.command, "run") == 0)
 		return run(&o);
+	if (strcmp(o.command, "init") == 0)
+		return cf_cmd_init(&o);
 	if (strcmp(o.command, "api-key") == 0)
 		return cf_cmd_api_key(&o);
 	if (strcmp(o.command, "audit-key") == 0)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "server/auth/apikey.h"
+#include "server/identity/identity.h"
 #include "server/router.h"
 #include "util/cidr.h"
 
@@ -50,6 +51,8 @@ static bool stage_authenticate(struct cf_request *req)
 		return false;
 	}
 	const char *token = authz + sizeof(bearer) - 1;
+	if (strncmp(token, CF_SESSION_PREFIX, sizeof(CF_SESSION_PREFIX) - 1) == 0)
+		return cf_session_authenticate(req, token);
 	uint8_t hash[32];
 	struct cf_api_key key;
 	cf_store *st = req->srv->store;
@@ -89,6 +92,9 @@ static bool stage_policy(struct cf_request *req)
 		return false;
 	case CF_POLICY_FORBIDDEN:
 		cf_reply_problem(&req->reply, 403, "forbidden", "%s", why);
+		return false;
+	case CF_POLICY_NOT_FOUND:
+		cf_reply_problem(&req->reply, 404, "not-found", "%s", why);
 		return false;
 	}
 	return false;
@@ -164,6 +170,17 @@ static void audit_resource(struct cf_request *req)
 	out[o] = '\0';
 }
 
+static cf_err commit_write(struct cf_audit_tx *atx, struct cf_audit_item *item)
+{
+	struct cf_request *req = item->write_arg;
+	cf_err err = req->write ? req->write(atx, req) : CF_OK;
+	if (!err)
+		err = cf_session_touch(atx, req);
+	if (err && req->reply.status < 400)
+		cf_reply_problem(&req->reply, 500, "internal", "the change could not be stored");
+	return err;
+}
+
 static void audit_fields(struct cf_request *req)
 {
 	struct cf_audit_fields *f = &req->audit.fields;
@@ -177,13 +194,20 @@ static void audit_fields(struct cf_request *req)
 		f->actor = req->who.id;
 		f->tenant = req->who.tenant[0] ? req->who.tenant : NULL;
 	}
-	cf_server_ip_hash(req->srv, req->ip, req->ip_hash);
+	if (req->who.kind == CF_PRINCIPAL_USER)
+		f->device = req->who.device;
 	f->ip_hash = req->ip_hash;
 	req->audit.status = &req->reply.status;
+	/* The handler's write and the session's last use commit with the event. */
+	if (req->write || req->session_touch) {
+		req->audit.write = commit_write;
+		req->audit.write_arg = req;
+	}
 }
 
 void cf_pipeline_run(struct cf_request *req)
 {
+	cf_server_ip_hash(req->srv, req->ip, req->ip_hash);
 	if (req->reply.status == 0 && stage_rate_limit(req) && stage_route(req) &&
 	    stage_authenticate(req) && stage_policy(req) && stage_body(req)) {
 		req->route->handler(req);

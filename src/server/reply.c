@@ -107,3 +107,16 @@ void cf_reply_text(struct cf_reply *r, unsigned status, const char *ctype, const
 	set_body(r, status, ctype, copy, len);
 	r->problem_slug = NULL;
 }
+
+void cf_reply_problem_extend(struct cf_reply *r, json_t *extra)
+{
+	json_error_t jerr;
+	json_t *body = r->body ? json_loadb(r->body, r->len, 0, &jerr) : NULL;
+	if (body && json_is_object(extra) && json_object_update(body, extra) == 0) {
+		char *text = json_dumps(body, JSON_COMPACT);
+		if (text)
+			set_body(r, r->status, r->content_type, text, strlen(text));
+	}
+	json_decref(body);
+	json_decref(extra);
+}

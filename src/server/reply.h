@@ -23,6 +23,10 @@ struct cf_reply {
 void cf_reply_problem(struct cf_reply *r, unsigned status, const char *slug,
                       const char *detail_fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Adds members to the problem body already in r (e.g. "wipe": true); takes
+ * the reference to extra (an object). */
+void cf_reply_problem_extend(struct cf_reply *r, json_t *extra);
+
 /* Answers with JSON; takes the reference to obj. */
 void cf_reply_json_take(struct cf_reply *r, unsigned status, json_t *obj);
 

@@ -41,6 +41,13 @@ struct cf_request {
 	/* audit: filled by the pipeline; a write handler sets audit.write so its
 	 * change commits in the same transaction as the event */
 	struct cf_audit_item audit;
+	/* a handler's write: runs on the committer thread in the batch transaction */
+	cf_err (*write)(struct cf_audit_tx *atx, struct cf_request *req);
+	void *ctx;                     /* handler state between handler and write */
+	void (*ctx_free)(void *ctx);
+	bool session_touch;            /* the session's last use is to be recorded */
+	json_t *session;               /* the session document, when authenticated by one */
+	char session_key[65];          /* its key: hex SHA-256 of the token */
 	char resource[256];
 	char ip_hash[24];
 	bool audited;

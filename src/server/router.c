@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "server/handlers.h"
+#include "server/identity/identity.h"
 
 /* Every endpoint. Order does not matter: patterns never overlap. */
 static const struct cf_route routes[] = {
@@ -12,6 +13,33 @@ static const struct cf_route routes[] = {
 	{ "GET", "/v1/server", cf_h_server_info, CF_ROUTE_PUBLIC, "server.info", NULL },
 	{ "POST", "/v1/auth/prelogin", cf_h_auth_prelogin, CF_ROUTE_PUBLIC, "auth.prelogin",
 	  &cf_spec_auth_prelogin },
+	{ "POST", "/v1/enrol/begin", cf_h_enrol_begin, CF_ROUTE_PUBLIC, "enrol.begin",
+	  &cf_spec_enrol_begin },
+	{ "POST", "/v1/enrol", cf_h_enrol, CF_ROUTE_PUBLIC, "enrol", &cf_spec_enrol },
+	{ "POST", "/v1/auth/login", cf_h_login, CF_ROUTE_PUBLIC, "auth.login", &cf_spec_login },
+	{ "POST", "/v1/auth/second-factor", cf_h_second_factor, CF_ROUTE_PUBLIC,
+	  "auth.second_factor", &cf_spec_second_factor },
+	{ "POST", "/v1/auth/second-factor/send", cf_h_second_factor_send, CF_ROUTE_PUBLIC,
+	  "auth.second_factor.send", &cf_spec_second_factor_send },
+	{ "POST", "/v1/auth/unlock", cf_h_unlock, 0, "auth.unlock", &cf_spec_unlock },
+	{ "POST", "/v1/auth/logout", cf_h_logout, 0, "auth.logout", NULL },
+	{ "GET", "/v1/me", cf_h_me, 0, "me.read", NULL },
+	{ "POST", "/v1/invitations", cf_h_invite, 0, "invitations.create", &cf_spec_invite },
+	{ "POST", "/v1/orgs", cf_h_org_create, 0, "orgs.create", &cf_spec_org },
+	{ "GET", "/v1/orgs", cf_h_org_list, 0, "orgs.list", NULL },
+	{ "POST", "/v1/orgs/{id}/units", cf_h_unit_create, 0, "units.create", &cf_spec_unit },
+	{ "GET", "/v1/orgs/{id}/units", cf_h_unit_list, 0, "units.list", NULL },
+	{ "GET", "/v1/orgs/{id}/users", cf_h_user_list, 0, "users.list", NULL },
+	{ "PUT", "/v1/users/{id}/role", cf_h_user_role, 0, "users.role", &cf_spec_role },
+	{ "GET", "/v1/users/{id}/keys", cf_h_user_keys, 0, "users.keys", NULL },
+	{ "POST", "/v1/users/{id}/sessions/revoke", cf_h_user_sessions_revoke, 0,
+	  "users.sessions.revoke", NULL },
+	{ "GET", "/v1/devices", cf_h_device_list, 0, "devices.list", NULL },
+	{ "POST", "/v1/devices/{id}/approve", cf_h_device_approve, 0, "devices.approve", NULL },
+	{ "POST", "/v1/devices/{id}/wipe", cf_h_device_wipe, 0, "devices.wipe", NULL },
+	{ "POST", "/v1/api-keys", cf_h_apikey_create, 0, "apikeys.manage", &cf_spec_apikey },
+	{ "GET", "/v1/api-keys", cf_h_apikey_list, 0, "apikeys.manage", NULL },
+	{ "DELETE", "/v1/api-keys/{id}", cf_h_apikey_revoke, 0, "apikeys.manage", NULL },
 	{ "GET", "/v1/audit/checkpoint", cf_h_audit_checkpoint, CF_ROUTE_PUBLIC, "audit.checkpoint", NULL },
 	{ "GET", "/v1/audit/proof/consistency", cf_h_audit_consistency, CF_ROUTE_PUBLIC,
 	  "audit.proof.consistency", NULL },

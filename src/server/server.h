@@ -19,6 +19,7 @@ struct cf_server {
 	cf_ratelimit *ip_limit;
 	uint8_t *secret;           /* sodium_malloc'ed; HMAC key for fake salts */
 	cf_auditlog *audit;
+	struct cf_notifier *notifier; /* e-mail and SMS (queued) */
 	uint8_t audit_pk[32];
 	char audit_origin[129];
 	uint8_t ip_day_key[32];     /* today's key for client-address hashes */

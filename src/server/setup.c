@@ -11,6 +11,8 @@
 #include "crypto/crypto.h"
 #include "crypto/sign.h"
 #include "util/encoding.h"
+#include "audit/auditlog.h"
+#include "store/store.h"
 #include "util/fsutil.h"
 
 int cf_setup_config(const struct cf_options *o, struct cf_config *cfg)
@@ -107,6 +109,52 @@ int cf_setup_audit_key(const struct cf_config *cfg, bool create, uint8_t **ret_s
 		snprintf(origin, cap, "coffre/%s", hex);
 	}
 	*ret_sk = sk;
+	return 0;
+}
+
+
+void cf_offline_close(struct cf_offline *off)
+{
+	cf_auditlog_free(off->log);
+	cf_store_close(off->st);
+}
+
+int cf_offline_open(const struct cf_options *o, struct cf_offline *off, bool write)
+{
+	memset(off, 0, sizeof(*off));
+	if (cf_setup_config(o, &off->cfg))
+		return 2;
+	if (write && cf_mkdir_p(off->cfg.data_dir, 0700)) {
+		fprintf(stderr, "coffred: cannot create data directory %s\n", off->cfg.data_dir);
+		return 1;
+	}
+	if (write && cf_setup_lock_data_dir(off->cfg.data_dir) < 0)
+		return 1;
+	char msg[512];
+	struct cf_store_config scfg = { .backend = off->cfg.store_backend,
+	                                .sqlite_path = off->cfg.sqlite_path, .readers = 2,
+	                                .readonly = !write };
+	if (cf_store_open(&off->st, &scfg, msg, sizeof(msg))) {
+		fprintf(stderr, "coffred: store: %s\n", msg);
+		return 1;
+	}
+	if (!write)
+		return 0;
+	uint8_t *sk = NULL, pk[32];
+	char origin[129];
+	if (cf_setup_audit_key(&off->cfg, true, &sk, pk, origin, sizeof(origin))) {
+		cf_offline_close(off);
+		return 1;
+	}
+	struct cf_auditlog_options ao = { .store = off->st, .sign_sk = sk, .sign_pk = pk,
+	                                  .origin = origin };
+	cf_err err = cf_auditlog_open(&off->log, &ao, msg, sizeof(msg));
+	sodium_free(sk);
+	if (err) {
+		fprintf(stderr, "coffred: audit log: %s\n", msg);
+		cf_offline_close(off);
+		return 1;
+	}
 	return 0;
 }
 

@@ -20,6 +20,7 @@ struct cf_options {
 	const char *allow;
 	const char *label;
 	const char *target;     /* positional argument (an id) */
+	const char *email;      /* init */
 };
 
 /* Defaults, then the file, then the flags; prints the reason and returns -1
@@ -44,5 +45,17 @@ int cf_setup_audit_key(const struct cf_config *cfg, bool create, uint8_t **ret_s
 int cf_cmd_audit_key(const struct cf_options *o);
 int cf_cmd_audit_verify(const struct cf_options *o);
 int cf_cmd_api_key(const struct cf_options *o);
+int cf_cmd_init(const struct cf_options *o);
+
+/* An installation opened by an offline command: configuration, store (read
+ * only unless write) and, for writes, the data-directory lock and the audit
+ * log. */
+struct cf_offline {
+	struct cf_config cfg;
+	struct cf_store *st;
+	struct cf_auditlog *log;
+};
+int cf_offline_open(const struct cf_options *o, struct cf_offline *off, bool write);
+void cf_offline_close(struct cf_offline *off);
 
 #endif

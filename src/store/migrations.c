@@ -57,6 +57,34 @@ static const struct cf_migration migrations[] = {
 	  "  audit_seq BIGINT NOT NULL,"
 	  "  PRIMARY KEY (kind, owner, key_hash)"
 	  ");" },
+	{ 4, "documents",
+	  /* Sensitive entities (organisations, units, users, devices, invitations,
+	   * delegations): every version is a new row; the newest is the state. */
+	  "CREATE TABLE docs ("
+	  "  kind TEXT NOT NULL,"
+	  "  id TEXT NOT NULL,"
+	  "  version BIGINT NOT NULL,"
+	  "  org TEXT,"
+	  "  doc TEXT NOT NULL,"
+	  "  time_ms BIGINT NOT NULL,"
+	  "  PRIMARY KEY (kind, id, version)"
+	  ");"
+	  "CREATE INDEX docs_org ON docs(kind, org);"
+	  /* Lookup keys (e-mail address, invitation code hash, device key hash). */
+	  "CREATE TABLE doc_index ("
+	  "  kind TEXT NOT NULL,"
+	  "  key TEXT NOT NULL,"
+	  "  id TEXT NOT NULL,"
+	  "  PRIMARY KEY (kind, key)"
+	  ");"
+	  /* Short-lived security state: sessions, pending logins, attempt counters. */
+	  "CREATE TABLE ephemeral ("
+	  "  kind TEXT NOT NULL,"
+	  "  key TEXT NOT NULL,"
+	  "  doc TEXT NOT NULL,"
+	  "  expires_ms BIGINT NOT NULL,"
+	  "  PRIMARY KEY (kind, key)"
+	  ");" },
 };
 
 const struct cf_migration *cf_migrations(size_t *ret_count)

@@ -50,6 +50,10 @@ struct cf_entity_version {
 };
 typedef cf_err (*cf_entity_version_fn)(void *ctx, const struct cf_entity_version *v);
 
+/* Called for the newest version of each listed document. */
+typedef cf_err (*cf_doc_fn)(void *ctx, const char *id, uint64_t version, const char *doc,
+                            size_t len);
+
 /* A public identity key registered through the audit log. */
 typedef cf_err (*cf_key_registration_fn)(void *ctx, const uint8_t key_hash[32], uint64_t audit_seq);
 
@@ -112,6 +116,28 @@ struct cf_store_ops {
 	                               const uint8_t key_hash[32], uint64_t audit_seq);
 	cf_err (*key_registrations)(cf_store *st, const char *kind, const char *owner,
 	                            cf_key_registration_fn fn, void *ctx);
+
+	/* Documents (versioned JSON state of sensitive entities). doc_get: the newest
+	 * version, malloc'ed and NUL-terminated (free it); tx may be NULL. put: the
+	 * version must be the newest + 1 (CF_ERR_CONFLICT otherwise). */
+	cf_err (*doc_put)(cf_tx *tx, const char *kind, const char *id, uint64_t version,
+	                  const char *org, const char *doc, size_t len, uint64_t time_ms);
+	cf_err (*doc_get)(cf_store *st, cf_tx *tx, const char *kind, const char *id,
+	                  char **ret_doc, uint64_t *ret_version);
+	cf_err (*doc_list)(cf_store *st, const char *kind, const char *org, uint64_t limit,
+	                   cf_doc_fn fn, void *ctx);
+	/* Lookup keys: put replaces; get fills id (65 bytes). */
+	cf_err (*index_put)(cf_tx *tx, const char *kind, const char *key, const char *id);
+	cf_err (*index_del)(cf_tx *tx, const char *kind, const char *key);
+	cf_err (*index_get)(cf_store *st, cf_tx *tx, const char *kind, const char *key,
+	                    char id[65]);
+	/* Short-lived state, replaced in place; expired rows read as absent. */
+	cf_err (*eph_put)(cf_tx *tx, const char *kind, const char *key, const char *doc,
+	                  size_t len, uint64_t expires_ms);
+	cf_err (*eph_get)(cf_store *st, cf_tx *tx, const char *kind, const char *key,
+	                  uint64_t now_ms, char **ret_doc);
+	cf_err (*eph_del)(cf_tx *tx, const char *kind, const char *key);
+	cf_err (*eph_purge)(cf_tx *tx, uint64_t now_ms);
 
 	/* The newest checkpoint, or the one at exactly `size` when size != UINT64_MAX. */
 	cf_err (*checkpoint_get)(cf_store *st, uint64_t size, uint64_t *ret_size, char *note,

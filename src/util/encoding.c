@@ -53,3 +53,60 @@ cf_err cf_b64url_decode(uint8_t *out, size_t cap, size_t *ret_len,
 	*ret_len = got;
 	return CF_OK;
 }
+
+static const char b32_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+cf_err cf_base32_encode(char *out, size_t cap, const uint8_t *bin, size_t len)
+{
+	size_t need = (len * 8 + 4) / 5;
+	if (cap < need + 1)
+		return CF_ERR_TOO_LARGE;
+	size_t o = 0;
+	unsigned buffer = 0, bits = 0;
+	for (size_t i = 0; i < len; i++) {
+		buffer = (buffer << 8) | bin[i];
+		bits += 8;
+		while (bits >= 5) {
+			out[o++] = b32_alphabet[(buffer >> (bits - 5)) & 31];
+			bits -= 5;
+		}
+	}
+	if (bits > 0)
+		out[o++] = b32_alphabet[(buffer << (5 - bits)) & 31];
+	out[o] = '\0';
+	return CF_OK;
+}
+
+cf_err cf_base32_decode(uint8_t *out, size_t out_len, const char *text)
+{
+	uint8_t tmp[64];
+	if (out_len > sizeof(tmp))
+		return CF_ERR_INVALID;
+	size_t o = 0;
+	unsigned buffer = 0, bits = 0;
+	for (const char *p = text; *p; p++) {
+		char c = *p;
+		if (c == '-' || c == ' ')
+			continue;
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		const char *at = c ? strchr(b32_alphabet, c) : NULL;
+		if (!at)
+			return CF_ERR_INVALID;
+		buffer = (buffer << 5) | (unsigned)(at - b32_alphabet);
+		bits += 5;
+		if (bits >= 8) {
+			if (o == out_len)
+				return CF_ERR_INVALID; /* too long */
+			tmp[o++] = (uint8_t)(buffer >> (bits - 8));
+			bits -= 8;
+		}
+		buffer &= (1u << bits) - 1;
+	}
+	/* the right length, and no stray non-zero bits left over */
+	if (o != out_len || bits >= 5 || buffer != 0)
+		return CF_ERR_INVALID;
+	memcpy(out, tmp, out_len);
+	sodium_memzero(tmp, sizeof(tmp));
+	return CF_OK;
+}

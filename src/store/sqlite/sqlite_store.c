@@ -17,7 +17,7 @@
 #define BUSY_TIMEOUT_MS 10000
 #define META_MAX (64 * 1024)
 
-#define STMT_CACHE 48
+#define STMT_CACHE 64
 
 /* A connection with its lock and its prepared statements (keyed by the SQL
  * text's address: callers pass string literals). */
@@ -517,5 +517,15 @@ const struct cf_store_ops cf_store_sqlite_ops = {
 	.versions = cf_sqlite_versions,
 	.key_registration_put = cf_sqlite_key_registration_put,
 	.key_registrations = cf_sqlite_key_registrations,
+	.doc_put = cf_sqlite_doc_put,
+	.doc_get = cf_sqlite_doc_get,
+	.doc_list = cf_sqlite_doc_list,
+	.index_put = cf_sqlite_index_put,
+	.index_del = cf_sqlite_index_del,
+	.index_get = cf_sqlite_index_get,
+	.eph_put = cf_sqlite_eph_put,
+	.eph_get = cf_sqlite_eph_get,
+	.eph_del = cf_sqlite_eph_del,
+	.eph_purge = cf_sqlite_eph_purge,
 	.checkpoint_get = cf_sqlite_checkpoint_get,
 };

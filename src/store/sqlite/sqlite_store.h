@@ -48,4 +48,22 @@ cf_err cf_sqlite_key_registration_put(cf_tx *tx, const char *kind, const char *o
 cf_err cf_sqlite_key_registrations(cf_store *st, const char *kind, const char *owner,
                                    cf_key_registration_fn fn, void *ctx);
 
+/* sqlite_docs.c */
+cf_err cf_sqlite_doc_put(cf_tx *tx, const char *kind, const char *id, uint64_t version,
+                         const char *org, const char *doc, size_t len, uint64_t time_ms);
+cf_err cf_sqlite_doc_get(cf_store *st, cf_tx *tx, const char *kind, const char *id,
+                         char **ret_doc, uint64_t *ret_version);
+cf_err cf_sqlite_doc_list(cf_store *st, const char *kind, const char *org, uint64_t limit,
+                          cf_doc_fn fn, void *ctx);
+cf_err cf_sqlite_index_put(cf_tx *tx, const char *kind, const char *key, const char *id);
+cf_err cf_sqlite_index_del(cf_tx *tx, const char *kind, const char *key);
+cf_err cf_sqlite_index_get(cf_store *st, cf_tx *tx, const char *kind, const char *key,
+                           char id[65]);
+cf_err cf_sqlite_eph_put(cf_tx *tx, const char *kind, const char *key, const char *doc,
+                         size_t len, uint64_t expires_ms);
+cf_err cf_sqlite_eph_get(cf_store *st, cf_tx *tx, const char *kind, const char *key,
+                         uint64_t now_ms, char **ret_doc);
+cf_err cf_sqlite_eph_del(cf_tx *tx, const char *kind, const char *key);
+cf_err cf_sqlite_eph_purge(cf_tx *tx, uint64_t now_ms);
+
 #endif

@@ -1,0 +1,533 @@
+/* Organisation administration (docs/api/identity.md "Organisation"): every
+ * handler finds its target, asks the policy how the caller relates to it and
+ * whether that role may act on it, and writes a new version. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/auth/apikey.h"
+#include "server/identity/identity.h"
+#include "util/cidr.h"
+#include "util/encoding.h"
+
+#define LIST_MAX 1000
+
+/* Answers the policy's refusal; true when allowed. */
+static bool allowed(struct cf_request *req, const char *action, const char *org,
+                    const char *unit, const char *owner)
+{
+	char why[160];
+	enum cf_relation rel = cf_policy_relation(&req->who, org, unit, owner);
+	switch (cf_policy_on(&req->who, action, rel, why, sizeof(why))) {
+	case CF_POLICY_ALLOW:
+		return true;
+	case CF_POLICY_NOT_FOUND:
+		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
+		return false;
+	default:
+		cf_reply_problem(&req->reply, 403, "forbidden", "%s", why);
+		return false;
+	}
+}
+
+/* Loads kind/id or answers 404. */
+static json_t *load_or_404(struct cf_request *req, const char *kind, const char *id,
+                           uint64_t *ret_version)
+{
+	json_t *doc = NULL;
+	cf_err err = cf_doc_load(req->srv->store, NULL, kind, id, &doc, ret_version);
+	if (err == CF_ERR_STORE)
+		cf_reply_problem(&req->reply, 503, "store-unavailable", "the store does not answer");
+	else if (err)
+		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
+	return err ? NULL : doc;
+}
+
+struct list_ctx {
+	json_t *items;
+	const char *const *fields;   /* members to show */
+	const char *owner_field;     /* keep only documents owned by owner (NULL: all) */
+	const char *owner;
+};
+
+static cf_err list_one(void *ctx, const char *id, uint64_t version, const char *text, size_t len)
+{
+	struct list_ctx *c = ctx;
+	json_error_t jerr;
+	json_t *doc = json_loadb(text, len, 0, &jerr);
+	if (!doc)
+		return CF_ERR_STORE;
+	if (c->owner_field && strcmp(cf_jstr(doc, c->owner_field) ? cf_jstr(doc, c->owner_field) : "",
+	                             c->owner) != 0) {
+		json_decref(doc);
+		return CF_OK;
+	}
+	json_t *item = json_pack("{s:s, s:I}", "id", id, "version", (json_int_t)version);
+	for (size_t i = 0; item && c->fields[i]; i++) {
+		json_t *v = json_object_get(doc, c->fields[i]);
+		json_object_set(item, c->fields[i], v ? v : json_null());
+	}
+	json_decref(doc);
+	return item && !json_array_append_new(c->items, item) ? CF_OK : CF_ERR_NOMEM;
+}
+
+static void reply_list(struct cf_request *req, const char *kind, const char *org,
+                       const char *const *fields, const char *owner_field, const char *owner)
+{
+	struct list_ctx c = { .items = json_array(), .fields = fields, .owner_field = owner_field,
+	                      .owner = owner };
+	cf_store *st = req->srv->store;
+	if (!c.items || st->ops->doc_list(st, kind, org, LIST_MAX, list_one, &c)) {
+		json_decref(c.items);
+		cf_reply_problem(&req->reply, 503, "store-unavailable", "the list cannot be read now");
+		return;
+	}
+	cf_reply_json_take(&req->reply, 200, json_pack("{s:o}", "items", c.items));
+}
+
+/* --- organisations and units ---------------------------------------------- */
+
+static const struct cf_field org_fields[] = {
+	{ "name", CF_FT_STRING, true, 1, 200 },
+	{ "device_approval", CF_FT_BOOL, false, 0, 0 },
+};
+const struct cf_spec cf_spec_org = CF_SPEC(org_fields);
+
+static cf_err org_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	char id[33];
+	cf_new_id_hex(id);
+	json_t *org = json_pack("{s:s, s:s, s:O, s:b, s:I}", "id", id, "kind", "org",
+	                        "name", json_object_get(req->json, "name"), "device_approval",
+	                        cf_jbool(req->json, "device_approval"), "created_ms",
+	                        (json_int_t)cf_now_ms());
+	if (!org)
+		return CF_ERR_NOMEM;
+	cf_err err = cf_doc_save(atx, &req->audit.fields, "org", id, id, 1, org, "create");
+	json_decref(org);
+	if (!err)
+		cf_reply_json_take(&req->reply, 201, json_pack("{s:s}", "org_id", id));
+	return err;
+}
+
+void cf_h_org_create(struct cf_request *req)
+{
+	req->write = org_write;
+	cf_reply_problem(&req->reply, 500, "internal", "the organisation was not stored");
+}
+
+void cf_h_org_list(struct cf_request *req)
+{
+	static const char *const fields[] = { "kind", "name", "device_approval", NULL };
+	reply_list(req, "org", NULL, fields, NULL, NULL);
+}
+
+static const struct cf_field unit_fields[] = {
+	{ "name", CF_FT_STRING, true, 1, 200 },
+	{ "enc_pk", CF_FT_B64URL, false, 32, 32 },
+};
+const struct cf_spec cf_spec_unit = CF_SPEC(unit_fields);
+
+static cf_err unit_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	char id[33];
+	cf_new_id_hex(id);
+	const char *org = req->params[0];
+	json_t *unit = json_pack("{s:s, s:s, s:O, s:O?, s:I}", "id", id, "org", org,
+	                         "name", json_object_get(req->json, "name"),
+	                         "enc_pk", json_object_get(req->json, "enc_pk"),
+	                         "created_ms", (json_int_t)cf_now_ms());
+	if (!unit)
+		return CF_ERR_NOMEM;
+	cf_err err = cf_doc_save(atx, &req->audit.fields, "unit", id, org, 1, unit, "create");
+	uint8_t pk[32];
+	if (!err && cf_jget_b64(req->json, "enc_pk", pk, sizeof(pk), 32, NULL) == CF_OK)
+		err = cf_key_register(atx, &req->audit.fields, "unit", id, pk, 32, NULL);
+	json_decref(unit);
+	if (!err)
+		cf_reply_json_take(&req->reply, 201, json_pack("{s:s}", "unit_id", id));
+	return err;
+}
+
+void cf_h_unit_create(struct cf_request *req)
+{
+	json_t *org = load_or_404(req, "org", req->params[0], NULL);
+	if (!org)
+		return;
+	json_decref(org);
+	if (!allowed(req, "units.create", req->params[0], NULL, NULL))
+		return;
+	req->write = unit_write;
+	cf_reply_problem(&req->reply, 500, "internal", "the unit was not stored");
+}
+
+void cf_h_unit_list(struct cf_request *req)
+{
+	static const char *const fields[] = { "name", "enc_pk", NULL };
+	if (allowed(req, "units.list", req->params[0], NULL, NULL))
+		reply_list(req, "unit", req->params[0], fields, NULL, NULL);
+}
+
+void cf_h_user_list(struct cf_request *req)
+{
+	static const char *const fields[] = { "email", "role", "unit", "status", NULL };
+	if (allowed(req, "users.list", req->params[0], NULL, NULL))
+		reply_list(req, "user", req->params[0], fields, NULL, NULL);
+}
+
+/* --- users: role, keys, sessions ------------------------------------------- */
+
+static const struct cf_field role_fields[] = {
+	{ "role", CF_FT_STRING, true, 5, 12 },
+	{ "unit_id", CF_FT_ID, false, 0, 0 },
+};
+const struct cf_spec cf_spec_role = CF_SPEC(role_fields);
+
+struct user_ctx {
+	json_t *user;
+	uint64_t version;
+};
+
+static void user_ctx_free(void *p)
+{
+	struct user_ctx *c = p;
+	if (c)
+		json_decref(c->user);
+	free(c);
+}
+
+static struct user_ctx *user_target(struct cf_request *req, const char *action)
+{
+	uint64_t v = 0;
+	json_t *u = load_or_404(req, "user", req->params[0], &v);
+	if (!u)
+		return NULL;
+	if (!allowed(req, action, cf_jstr(u, "org"), cf_jstr(u, "unit"), cf_jstr(u, "id"))) {
+		json_decref(u);
+		return NULL;
+	}
+	struct user_ctx *c = calloc(1, sizeof(*c));
+	if (!c) {
+		json_decref(u);
+		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		return NULL;
+	}
+	c->user = u;
+	c->version = v;
+	req->ctx = c;
+	req->ctx_free = user_ctx_free;
+	return c;
+}
+
+/* Saves the next version of the target user, if nobody changed it meanwhile. */
+static cf_err save_user(struct cf_audit_tx *atx, struct cf_request *req, struct user_ctx *c)
+{
+	cf_err err = cf_doc_save(atx, &req->audit.fields, "user", cf_jstr(c->user, "id"),
+	                         cf_jstr(c->user, "org"), c->version + 1, c->user, "update");
+	if (err == CF_ERR_CONFLICT)
+		cf_reply_problem(&req->reply, 409, "conflict", "the user changed meanwhile; try again");
+	return err;
+}
+
+static cf_err role_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct user_ctx *c = req->ctx;
+	cf_err err = save_user(atx, req, c);
+	if (!err)
+		cf_reply_json_take(&req->reply, 200, json_pack("{s:I}", "version",
+		                                               (json_int_t)(c->version + 1)));
+	return err;
+}
+
+void cf_h_user_role(struct cf_request *req)
+{
+	enum cf_role role = cf_role_parse(cf_jstr(req->json, "role"));
+	if (role == CF_ROLE_NONE || role == CF_ROLE_SUPERADMIN) {
+		cf_reply_problem(&req->reply, 422, "invalid-field",
+		                 "field 'role' must be patient, secretary, professional or admin");
+		return;
+	}
+	struct user_ctx *c = user_target(req, "users.role");
+	if (!c)
+		return;
+	if (strcmp(cf_jstr(c->user, "role") ? cf_jstr(c->user, "role") : "", "superadmin") == 0) {
+		cf_reply_problem(&req->reply, 403, "forbidden", "a superadmin's role is not changed here");
+		return;
+	}
+	const char *unit = cf_jstr(req->json, "unit_id");
+	if (unit) {
+		json_t *u = NULL;
+		bool ok = cf_doc_load(req->srv->store, NULL, "unit", unit, &u, NULL) == CF_OK &&
+		          strcmp(cf_jstr(u, "org") ? cf_jstr(u, "org") : "", cf_jstr(c->user, "org")) == 0;
+		json_decref(u);
+		if (!ok) {
+			cf_reply_problem(&req->reply, 422, "invalid-field",
+			                 "field 'unit_id' is not a unit of the user's organisation");
+			return;
+		}
+	}
+	json_object_set_new(c->user, "role", json_string(cf_role_name(role)));
+	json_object_set_new(c->user, "unit", unit ? json_string(unit) : json_null());
+	req->write = role_write;
+	cf_reply_problem(&req->reply, 500, "internal", "the role was not stored");
+}
+
+void cf_h_user_keys(struct cf_request *req)
+{
+	json_t *u = load_or_404(req, "user", req->params[0], NULL);
+	if (!u)
+		return;
+	if (allowed(req, "users.keys", cf_jstr(u, "org"), cf_jstr(u, "unit"), cf_jstr(u, "id")))
+		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:O, s:O}", "user_id",
+		                   cf_jstr(u, "id"), "sign_pk", json_object_get(u, "sign_pk"),
+		                   "enc_pk", json_object_get(u, "enc_pk")));
+	json_decref(u);
+}
+
+static cf_err revoke_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct user_ctx *c = req->ctx;
+	json_object_set_new(c->user, "session_epoch",
+	                    json_integer(cf_jint(c->user, "session_epoch") + 1));
+	cf_err err = save_user(atx, req, c);
+	if (!err)
+		cf_reply_text(&req->reply, 204, "application/json", "", 0);
+	return err;
+}
+
+void cf_h_user_sessions_revoke(struct cf_request *req)
+{
+	if (!user_target(req, "users.sessions.revoke"))
+		return;
+	req->write = revoke_write;
+	cf_reply_problem(&req->reply, 500, "internal", "the revocation was not stored");
+}
+
+/* --- devices --------------------------------------------------------------- */
+
+void cf_h_device_list(struct cf_request *req)
+{
+	static const char *const fields[] = { "user", "status", "sign_pk", "created_ms", NULL };
+	bool admin = req->who.role == CF_ROLE_ADMIN || req->who.role == CF_ROLE_SUPERADMIN;
+	reply_list(req, "device", req->who.tenant, fields, admin ? NULL : "user",
+	           admin ? NULL : req->who.id);
+}
+
+struct device_ctx {
+	json_t *dev;
+	uint64_t version;
+	const char *status;
+};
+
+static void device_ctx_free(void *p)
+{
+	struct device_ctx *c = p;
+	if (c)
+		json_decref(c->dev);
+	free(c);
+}
+
+static cf_err device_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct device_ctx *c = req->ctx;
+	json_object_set_new(c->dev, "status", json_string(c->status));
+	cf_err err = cf_doc_save(atx, &req->audit.fields, "device", cf_jstr(c->dev, "id"),
+	                         cf_jstr(c->dev, "org"), c->version + 1, c->dev, "update");
+	if (err == CF_ERR_CONFLICT)
+		cf_reply_problem(&req->reply, 409, "conflict", "the device changed meanwhile; try again");
+	if (!err)
+		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s}", "device_id",
+		                   cf_jstr(c->dev, "id"), "status", c->status));
+	return err;
+}
+
+static void device_change(struct cf_request *req, const char *action, const char *status)
+{
+	uint64_t v = 0;
+	json_t *dev = load_or_404(req, "device", req->params[0], &v);
+	if (!dev)
+		return;
+	json_t *owner = NULL;
+	const char *unit = NULL;
+	if (cf_doc_load(req->srv->store, NULL, "user", cf_jstr(dev, "user"), &owner, NULL) == CF_OK)
+		unit = cf_jstr(owner, "unit");
+	bool ok = allowed(req, action, cf_jstr(dev, "org"), unit, cf_jstr(dev, "user"));
+	json_decref(owner);
+	if (!ok) {
+		json_decref(dev);
+		return;
+	}
+	if (strcmp(cf_jstr(dev, "status") ? cf_jstr(dev, "status") : "", "wiped") == 0) {
+		json_decref(dev);
+		cf_reply_problem(&req->reply, 409, "conflict", "the device is wiped already");
+		return;
+	}
+	struct device_ctx *c = calloc(1, sizeof(*c));
+	if (!c) {
+		json_decref(dev);
+		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		return;
+	}
+	c->dev = dev;
+	c->version = v;
+	c->status = status;
+	req->ctx = c;
+	req->ctx_free = device_ctx_free;
+	req->write = device_write;
+	cf_reply_problem(&req->reply, 500, "internal", "the device change was not stored");
+}
+
+void cf_h_device_approve(struct cf_request *req)
+{
+	device_change(req, "devices.approve", "approved");
+}
+
+void cf_h_device_wipe(struct cf_request *req)
+{
+	device_change(req, "devices.wipe", "wiped");
+}
+
+/* --- API keys of an organisation ------------------------------------------ */
+
+static const struct cf_field apikey_fields[] = {
+	{ "scopes", CF_FT_STRING, true, 1, 200 },
+	{ "allow", CF_FT_STRING, false, 0, 500 },
+	{ "label", CF_FT_STRING, false, 0, 64 },
+};
+const struct cf_spec cf_spec_apikey = CF_SPEC(apikey_fields);
+
+struct apikey_ctx {
+	struct cf_api_key key;
+	char text[CF_API_KEY_TEXT_LEN + 1];
+};
+
+static void apikey_free(void *p)
+{
+	if (p)
+		sodium_memzero(p, sizeof(struct apikey_ctx));
+	free(p);
+}
+
+static cf_err apikey_version(struct cf_audit_tx *atx, struct cf_request *req,
+                             const struct cf_api_key *k, const char *op)
+{
+	char state[1024];
+	size_t len = 0;
+	cf_err err = cf_api_key_state(k, state, sizeof(state), &len);
+	if (!err)
+		err = cf_entity_version_record(atx, &req->audit.fields, "api_key", k->id, op,
+		                               (const uint8_t *)state, len, NULL);
+	return err;
+}
+
+static cf_err apikey_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct apikey_ctx *c = req->ctx;
+	cf_err err = atx->tx->st->ops->api_key_put(atx->tx, &c->key);
+	if (!err)
+		err = apikey_version(atx, req, &c->key, "create");
+	if (!err)
+		cf_reply_json_take(&req->reply, 201, json_pack("{s:s, s:s, s:s, s:s}", "id", c->key.id,
+		                   "key", c->text, "scopes", c->key.scopes, "allow", c->key.allow));
+	return err;
+}
+
+void cf_h_apikey_create(struct cf_request *req)
+{
+	char why[200];
+	const char *scopes = cf_jstr(req->json, "scopes");
+	const char *allow = cf_jstr(req->json, "allow") ? cf_jstr(req->json, "allow") : "";
+	const char *label = cf_jstr(req->json, "label") ? cf_jstr(req->json, "label") : "";
+	if (cf_api_key_scopes_check(scopes, why, sizeof(why))) {
+		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'scopes': %s", why);
+		return;
+	}
+	if (cf_cidr_list_check(allow, why, sizeof(why))) {
+		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'allow': %s", why);
+		return;
+	}
+	if (!allowed(req, "apikeys.manage", req->who.tenant, NULL, NULL))
+		return;
+	struct apikey_ctx *c = calloc(1, sizeof(*c));
+	if (!c || cf_api_key_generate(c->text, sizeof(c->text), c->key.key_hash)) {
+		free(c);
+		cf_reply_problem(&req->reply, 503, "overloaded", "cannot make a key now");
+		return;
+	}
+	req->ctx = c;
+	req->ctx_free = apikey_free;
+	cf_new_id_hex(c->key.id);
+	/* A superadmin's key is a platform key; an admin's belongs to their org. */
+	snprintf(c->key.tenant, sizeof(c->key.tenant), "%s",
+	         req->who.role == CF_ROLE_SUPERADMIN ? "" : req->who.tenant);
+	snprintf(c->key.scopes, sizeof(c->key.scopes), "%s", scopes);
+	snprintf(c->key.allow, sizeof(c->key.allow), "%s", allow);
+	snprintf(c->key.label, sizeof(c->key.label), "%s", label);
+	c->key.created_ms = cf_now_ms();
+	req->write = apikey_write;
+	cf_reply_problem(&req->reply, 500, "internal", "the API key was not stored");
+}
+
+struct keys_list {
+	json_t *items;
+	const char *tenant;
+	bool platform;
+};
+
+static cf_err key_item(void *ctx, const struct cf_api_key *k)
+{
+	struct keys_list *l = ctx;
+	if (!l->platform && strcmp(k->tenant, l->tenant) != 0)
+		return CF_OK;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "id", k->id, "tenant", k->tenant,
+	                      "scopes", k->scopes, "allow", k->allow, "label", k->label,
+	                      "created_ms", (json_int_t)k->created_ms, "revoked", k->revoked);
+	return o && !json_array_append_new(l->items, o) ? CF_OK : CF_ERR_NOMEM;
+}
+
+void cf_h_apikey_list(struct cf_request *req)
+{
+	if (!allowed(req, "apikeys.manage", req->who.tenant, NULL, NULL))
+		return;
+	struct keys_list l = { .items = json_array(), .tenant = req->who.tenant,
+	                       .platform = req->who.role == CF_ROLE_SUPERADMIN };
+	cf_store *st = req->srv->store;
+	if (!l.items || st->ops->api_keys(st, key_item, &l)) {
+		json_decref(l.items);
+		cf_reply_problem(&req->reply, 503, "store-unavailable", "keys cannot be read now");
+		return;
+	}
+	cf_reply_json_take(&req->reply, 200, json_pack("{s:o}", "items", l.items));
+}
+
+static cf_err apikey_revoke_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct cf_api_key k;
+	cf_err err = atx->tx->st->ops->api_key_get(atx->tx, req->params[0], &k);
+	bool mine = !err && (req->who.role == CF_ROLE_SUPERADMIN || strcmp(k.tenant, req->who.tenant) == 0);
+	if (err == CF_ERR_NOT_FOUND || (!err && !mine)) {
+		cf_reply_problem(&req->reply, 404, "not-found", "no such API key");
+		return CF_ERR_NOT_FOUND;
+	}
+	if (!err)
+		err = atx->tx->st->ops->api_key_revoke(atx->tx, k.id, cf_now_ms());
+	if (err == CF_ERR_CONFLICT) {
+		cf_reply_problem(&req->reply, 409, "conflict", "the key is revoked already");
+		return err;
+	}
+	if (!err)
+		err = atx->tx->st->ops->api_key_get(atx->tx, req->params[0], &k);
+	if (!err)
+		err = apikey_version(atx, req, &k, "delete");
+	if (!err)
+		cf_reply_text(&req->reply, 204, "application/json", "", 0);
+	return err;
+}
+
+void cf_h_apikey_revoke(struct cf_request *req)
+{
+	if (!allowed(req, "apikeys.manage", req->who.tenant, NULL, NULL))
+		return;
+	req->write = apikey_revoke_write;
+	cf_reply_problem(&req->reply, 500, "internal", "the revocation was not stored");
+}

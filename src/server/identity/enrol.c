@@ -1,0 +1,267 @@
+/* Enrolment of an invited user (docs/api/identity.md): begin shows what the
+ * invitation is for and the salt; enrol stores the Argon2id hashes of the
+ * auth key, recovery auth and PIN, the sealed key bundles and the public keys
+ * (registered through the audit log), the first device, and uses the code up. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/versions.h"
+#include "crypto/pwhash.h"
+#include "server/identity/identity.h"
+#include "server/notify/notify.h"
+#include "util/encoding.h"
+
+#define CODE_BYTES 20
+
+static const struct cf_field begin_fields[] = {
+	{ "code", CF_FT_STRING, true, 26, 64 },
+	{ "email", CF_FT_EMAIL, true, 3, 254 },
+};
+const struct cf_spec cf_spec_enrol_begin = CF_SPEC(begin_fields);
+
+static const struct cf_field enrol_fields[] = {
+	{ "code", CF_FT_STRING, true, 26, 64 },
+	{ "email", CF_FT_EMAIL, true, 3, 254 },
+	{ "auth_key", CF_FT_B64URL, true, 32, 32 },
+	{ "sign_pk", CF_FT_B64URL, true, 32, 32 },
+	{ "enc_pk", CF_FT_B64URL, true, 32, 32 },
+	{ "bundle", CF_FT_B64URL, true, 60, 4096 },
+	{ "recovery_bundle", CF_FT_B64URL, true, 60, 4096 },
+	{ "recovery_auth", CF_FT_B64URL, true, 32, 32 },
+	{ "pin", CF_FT_STRING, true, 4, 12 },
+	{ "device_pk", CF_FT_B64URL, true, 32, 32 },
+	{ "second_factor", CF_FT_OBJECT, true, 1, 2 },
+};
+const struct cf_spec cf_spec_enrol = CF_SPEC(enrol_fields);
+
+/* The invitation a code opens, if it is usable by this address. */
+static cf_err find_invitation(cf_store *st, cf_tx *tx, const char *code, const char *email,
+                              json_t **ret, uint64_t *ret_version)
+{
+	uint8_t raw[CODE_BYTES];
+	if (cf_base32_decode(raw, sizeof(raw), code))
+		return CF_ERR_NOT_FOUND;
+	char key[80], hash[65], id[65];
+	cf_sha256_hex(hash, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	snprintf(key, sizeof(key), "code:%s", hash);
+	cf_err err = st->ops->index_get(st, tx, "invitation", key, id);
+	json_t *inv = NULL;
+	if (!err)
+		err = cf_doc_load(st, tx, "invitation", id, &inv, ret_version);
+	if (err)
+		return err;
+	char norm[256];
+	cf_email_normalise(norm, sizeof(norm), email);
+	const char *want = cf_jstr(inv, "email");
+	if (cf_jbool(inv, "used") || (uint64_t)cf_jint(inv, "expires_ms") <= cf_now_ms() || !want ||
+	    strcmp(want, norm) != 0) {
+		json_decref(inv);
+		return CF_ERR_NOT_FOUND;
+	}
+	*ret = inv;
+	return CF_OK;
+}
+
+static void invalid_invitation(struct cf_request *req)
+{
+	cf_reply_problem(&req->reply, 401, "invalid-invitation",
+	                 "this invitation code is unknown, used, expired, or for another address");
+}
+
+void cf_h_enrol_begin(struct cf_request *req)
+{
+	json_t *inv = NULL;
+	cf_err err = find_invitation(req->srv->store, NULL, cf_jstr(req->json, "code"),
+	                             cf_jstr(req->json, "email"), &inv, NULL);
+	if (err == CF_ERR_STORE) {
+		cf_reply_problem(&req->reply, 503, "store-unavailable", "invitations cannot be read now");
+		return;
+	}
+	if (err) {
+		invalid_invitation(req);
+		return;
+	}
+	cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s, s:s, s:O, s:I, s:I}",
+		"user_id", cf_jstr(inv, "user_id"), "org_id", cf_jstr(inv, "org"),
+		"role", cf_jstr(inv, "role"), "salt", json_object_get(inv, "salt"),
+		"t_cost", cf_jint(inv, "t_cost"), "m_cost_kib", cf_jint(inv, "m_cost_kib")));
+	json_decref(inv);
+}
+
+struct enrol_ctx {
+	json_t *user;     /* the new user's document */
+	json_t *device;
+	char user_id[33], device_id[33], org[33];
+	uint8_t sign_pk[32], enc_pk[32], device_pk[32];
+};
+
+static void enrol_free(void *p)
+{
+	struct enrol_ctx *c = p;
+	if (!c)
+		return;
+	json_decref(c->user);
+	json_decref(c->device);
+	free(c);
+}
+
+static bool pin_ok(const char *pin)
+{
+	size_t n = strlen(pin);
+	if (n < 4 || n > 12)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (pin[i] < '0' || pin[i] > '9')
+			return false;
+	return true;
+}
+
+/* An Argon2id verifier string of a base64url member (or of a text member). */
+static cf_err hash_member(const json_t *body, const char *field, bool b64, char out[CF_PWHASH_STR_BYTES])
+{
+	uint8_t raw[64];
+	size_t len = 0;
+	if (b64) {
+		if (cf_jget_b64(body, field, raw, sizeof(raw), 0, &len))
+			return CF_ERR_INVALID;
+	} else {
+		const char *s = cf_jstr(body, field);
+		len = s ? strlen(s) : 0;
+		if (!s || len > sizeof(raw))
+			return CF_ERR_INVALID;
+		memcpy(raw, s, len);
+	}
+	cf_err err = cf_pwhash_str(out, raw, len);
+	sodium_memzero(raw, sizeof(raw));
+	return err;
+}
+
+static cf_err enrol_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct enrol_ctx *c = req->ctx;
+	cf_store *st = atx->tx->st;
+	json_t *inv = NULL;
+	uint64_t inv_version = 0;
+	/* Again inside the transaction: one use only, even for two racing requests. */
+	cf_err err = find_invitation(st, atx->tx, cf_jstr(req->json, "code"),
+	                             cf_jstr(req->json, "email"), &inv, &inv_version);
+	if (err) {
+		invalid_invitation(req);
+		return err;
+	}
+	char key[300], found[65];
+	snprintf(key, sizeof(key), "email:%s", cf_jstr(inv, "email"));
+	if (st->ops->index_get(st, atx->tx, "user", key, found) == CF_OK) {
+		json_decref(inv);
+		cf_reply_problem(&req->reply, 409, "conflict", "an account already uses this address");
+		return CF_ERR_CONFLICT;
+	}
+	const struct cf_audit_fields *base = &req->audit.fields;
+	json_object_set_new(inv, "used", json_true());
+	err = cf_doc_save(atx, base, "invitation", cf_jstr(inv, "id"), cf_jstr(inv, "org"),
+	                  inv_version + 1, inv, "update");
+	if (!err)
+		err = cf_doc_save(atx, base, "user", c->user_id, c->org, 1, c->user, "create");
+	if (!err)
+		err = st->ops->index_put(atx->tx, "user", key, c->user_id);
+	if (!err)
+		err = cf_doc_save(atx, base, "device", c->device_id, c->org, 1, c->device, "create");
+	char pkhash[65], dkey[80];
+	cf_sha256_hex(pkhash, c->device_pk, 32);
+	snprintf(dkey, sizeof(dkey), "pk:%s", pkhash);
+	if (!err)
+		err = st->ops->index_put(atx->tx, "device", dkey, c->device_id);
+	if (!err)
+		err = cf_key_register(atx, base, "user-sign", c->user_id, c->sign_pk, 32, NULL);
+	if (!err)
+		err = cf_key_register(atx, base, "user-enc", c->user_id, c->enc_pk, 32, NULL);
+	if (!err)
+		err = cf_key_register(atx, base, "device", c->device_id, c->device_pk, 32, NULL);
+	if (!err)
+		cf_reply_json_take(&req->reply, 201, json_pack("{s:s, s:s, s:s, s:s, s:s}",
+			"user_id", c->user_id, "org_id", c->org, "role", cf_jstr(inv, "role"),
+			"device_id", c->device_id, "device_status", cf_jstr(c->device, "status")));
+	json_decref(inv);
+	return err;
+}
+
+void cf_h_enrol(struct cf_request *req)
+{
+	const json_t *b = req->json;
+	json_t *inv = NULL;
+	cf_err err = find_invitation(req->srv->store, NULL, cf_jstr(b, "code"), cf_jstr(b, "email"),
+	                             &inv, NULL);
+	if (err) {
+		if (err == CF_ERR_STORE)
+			cf_reply_problem(&req->reply, 503, "store-unavailable", "invitations cannot be read now");
+		else
+			invalid_invitation(req);
+		return;
+	}
+	const json_t *sf = json_object_get(b, "second_factor");
+	const char *method = cf_jstr(sf, "method");
+	const char *phone = cf_jstr(sf, "phone");
+	if (!method || (strcmp(method, "email") && strcmp(method, "sms"))) {
+		json_decref(inv);
+		cf_reply_problem(&req->reply, 422, "invalid-field",
+		                 "field 'second_factor.method' must be email or sms");
+		return;
+	}
+	if ((strcmp(method, "sms") == 0 && (!phone || !cf_phone_e164_ok(phone))) ||
+	    (phone && !cf_phone_e164_ok(phone))) {
+		json_decref(inv);
+		cf_reply_problem(&req->reply, 422, "invalid-field",
+		                 "field 'second_factor.phone' must be an E.164 number (+ and 8 to 15 digits)");
+		return;
+	}
+	if (!pin_ok(cf_jstr(b, "pin"))) {
+		json_decref(inv);
+		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'pin' must be 4 to 12 digits");
+		return;
+	}
+	struct enrol_ctx *c = calloc(1, sizeof(*c));
+	char auth_hash[CF_PWHASH_STR_BYTES], rec_hash[CF_PWHASH_STR_BYTES], pin_hash[CF_PWHASH_STR_BYTES];
+	if (!c || hash_member(b, "auth_key", true, auth_hash) ||
+	    hash_member(b, "recovery_auth", true, rec_hash) ||
+	    hash_member(b, "pin", false, pin_hash) ||
+	    cf_jget_b64(b, "sign_pk", c->sign_pk, 32, 32, NULL) ||
+	    cf_jget_b64(b, "enc_pk", c->enc_pk, 32, 32, NULL) ||
+	    cf_jget_b64(b, "device_pk", c->device_pk, 32, 32, NULL)) {
+		free(c);
+		json_decref(inv);
+		cf_reply_problem(&req->reply, 500, "internal", "cannot hash the credentials");
+		return;
+	}
+	req->ctx = c;
+	req->ctx_free = enrol_free;
+	snprintf(c->user_id, sizeof(c->user_id), "%s", cf_jstr(inv, "user_id"));
+	snprintf(c->org, sizeof(c->org), "%s", cf_jstr(inv, "org"));
+	cf_new_id_hex(c->device_id);
+	uint64_t now = cf_now_ms();
+	c->user = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s?, s:s, s:s, s:s, s:s, s:O, s:I, s:I, "
+	                    "s:O, s:O, s:O, s:O, s:I, s:i}",
+		"id", c->user_id, "org", c->org, "email", cf_jstr(inv, "email"),
+		"role", cf_jstr(inv, "role"), "unit", cf_jstr(inv, "unit"), "status", "active",
+		"phone", phone, "mfa", method, "auth_hash", auth_hash, "recovery_hash", rec_hash,
+		"pin_hash", pin_hash, "salt", json_object_get(inv, "salt"),
+		"t_cost", cf_jint(inv, "t_cost"), "m_cost_kib", cf_jint(inv, "m_cost_kib"),
+		"bundle", json_object_get(b, "bundle"),
+		"recovery_bundle", json_object_get(b, "recovery_bundle"),
+		"sign_pk", json_object_get(b, "sign_pk"), "enc_pk", json_object_get(b, "enc_pk"),
+		"created_ms", (json_int_t)now, "session_epoch", 0);
+	c->device = json_pack("{s:s, s:s, s:s, s:O, s:s, s:I}", "id", c->device_id,
+		"user", c->user_id, "org", c->org, "sign_pk", json_object_get(b, "device_pk"),
+		"status", "approved", "created_ms", (json_int_t)now);
+	sodium_memzero(auth_hash, sizeof(auth_hash));
+	sodium_memzero(rec_hash, sizeof(rec_hash));
+	sodium_memzero(pin_hash, sizeof(pin_hash));
+	json_decref(inv);
+	if (!c->user || !c->device) {
+		cf_reply_problem(&req->reply, 500, "internal", "out of memory");
+		return;
+	}
+	req->write = enrol_write;
+	cf_reply_problem(&req->reply, 500, "internal", "the enrolment was not stored");
+}

@@ -1,0 +1,116 @@
+/* Identity: organisations, units, users, invitations, devices, sessions,
+ * second factors, brute-force counters (DESIGN §3, §5; docs/api/identity.md).
+ * State is kept as versioned JSON documents (store doc_*): every change is a
+ * new version and an entity-version audit event in the same transaction. */
+#ifndef CF_SERVER_IDENTITY_H
+#define CF_SERVER_IDENTITY_H
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "audit/auditlog.h"
+#include "audit/versions.h"
+#include "server/jsonspec.h"
+#include "server/request.h"
+
+#define CF_SESSION_PREFIX "coffre_s_"
+#define CF_SESSION_TEXT_LEN (sizeof(CF_SESSION_PREFIX) - 1 + 43)
+
+/* --- documents (docs.c) -------------------------------------------------- */
+
+/* The newest version of kind/id as a JSON object (new reference). */
+cf_err cf_doc_load(cf_store *st, cf_tx *tx, const char *kind, const char *id, json_t **ret,
+                   uint64_t *ret_version);
+/* Stores doc as version `version` (newest + 1) and records the entity
+ * version (op create/update/delete) in the audit log, in atx. */
+cf_err cf_doc_save(struct cf_audit_tx *atx, const struct cf_audit_fields *base, const char *kind,
+                   const char *id, const char *org, uint64_t version, json_t *doc, const char *op);
+cf_err cf_eph_load(cf_store *st, cf_tx *tx, const char *kind, const char *key, json_t **ret);
+cf_err cf_eph_save(cf_tx *tx, const char *kind, const char *key, json_t *doc, uint64_t expires_ms);
+
+const char *cf_jstr(const json_t *o, const char *key);          /* NULL when absent */
+json_int_t cf_jint(const json_t *o, const char *key);
+bool cf_jbool(const json_t *o, const char *key);
+json_t *cf_jb64(const uint8_t *data, size_t len);                /* new string */
+/* Decodes a base64url member of exactly want bytes (want 0: any up to cap). */
+cf_err cf_jget_b64(const json_t *o, const char *key, uint8_t *out, size_t cap, size_t want,
+                   size_t *ret_len);
+void cf_sha256_hex(char out[65], const void *data, size_t len);
+void cf_new_id_hex(char out[33]);
+/* Lower-cases an e-mail address into out (cap >= 255). */
+void cf_email_normalise(char *out, size_t cap, const char *email);
+
+/* --- sessions (session.c) ------------------------------------------------ */
+
+/* Turns a session bearer token into req->who, or answers (401 locked/expired,
+ * 403 device wiped/pending) and returns false. */
+bool cf_session_authenticate(struct cf_request *req, const char *token);
+/* In a write: a new session for user/device; token text into token_out. */
+cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const json_t *user,
+                         const char *device_id, char *token_out, size_t cap);
+/* In a write: records the session's last use (and a lock decided on read). */
+cf_err cf_session_touch(struct cf_audit_tx *atx, struct cf_request *req);
+/* In a write: ends a session (logout, revoke, PIN failures). */
+cf_err cf_session_end(cf_tx *tx, const char *token_hash_hex);
+
+/* --- brute force (attempts.c) -------------------------------------------- */
+
+enum cf_attempt_kind { CF_ATT_PASSWORD, CF_ATT_CODE, CF_ATT_PIN };
+
+/* Read-only check before an attempt: false (with a 429 and Retry-After in the
+ * reply) while the account or the address is held back. */
+bool cf_attempts_allowed(struct cf_request *req, enum cf_attempt_kind kind, const char *account);
+/* In a write, after the attempt: a failure counts (and may lock, raising an
+ * alert: log line and audit event); a success clears the account counter. */
+cf_err cf_attempts_record(struct cf_audit_tx *atx, struct cf_request *req,
+                          enum cf_attempt_kind kind, const char *account, bool success);
+
+/* --- users (login.c) ------------------------------------------------------ */
+
+cf_err cf_user_by_email(cf_store *st, cf_tx *tx, const char *email, json_t **ret,
+                        uint64_t *ret_version);
+/* The user's TOTP secret (20 bytes), sealed at rest with the server secret. */
+cf_err cf_totp_secret_open(const struct cf_server *srv, const json_t *user, uint8_t out[20]);
+
+/* --- invitations (invite.c) ----------------------------------------------- */
+
+/* In a write: a new invitation; the code text (for the e-mail, or printed by
+ * `coffred init`) goes to code_out, never to the store or the log. */
+cf_err cf_invitation_create(struct cf_audit_tx *atx, const struct cf_audit_fields *base,
+                            const char *org, const char *unit, const char *role,
+                            const char *email, const char *created_by, uint64_t ttl_ms,
+                            char *code_out, size_t code_cap, char id_out[33]);
+
+/* --- handlers ------------------------------------------------------------ */
+
+void cf_h_enrol_begin(struct cf_request *req);
+void cf_h_enrol(struct cf_request *req);
+void cf_h_login(struct cf_request *req);
+void cf_h_second_factor(struct cf_request *req);
+void cf_h_second_factor_send(struct cf_request *req);
+void cf_h_unlock(struct cf_request *req);
+void cf_h_logout(struct cf_request *req);
+void cf_h_me(struct cf_request *req);
+void cf_h_invite(struct cf_request *req);
+void cf_h_org_create(struct cf_request *req);
+void cf_h_org_list(struct cf_request *req);
+void cf_h_unit_create(struct cf_request *req);
+void cf_h_unit_list(struct cf_request *req);
+void cf_h_user_list(struct cf_request *req);
+void cf_h_user_role(struct cf_request *req);
+void cf_h_user_keys(struct cf_request *req);
+void cf_h_user_sessions_revoke(struct cf_request *req);
+void cf_h_device_list(struct cf_request *req);
+void cf_h_device_approve(struct cf_request *req);
+void cf_h_device_wipe(struct cf_request *req);
+void cf_h_apikey_create(struct cf_request *req);
+void cf_h_apikey_list(struct cf_request *req);
+void cf_h_apikey_revoke(struct cf_request *req);
+
+extern const struct cf_spec cf_spec_enrol_begin, cf_spec_enrol, cf_spec_login,
+	cf_spec_second_factor, cf_spec_second_factor_send, cf_spec_unlock, cf_spec_invite,
+	cf_spec_org, cf_spec_unit, cf_spec_role, cf_spec_apikey;
+
+#endif

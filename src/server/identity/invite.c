@@ -1,0 +1,177 @@
+/* Invitations: the only way an account comes to exist. An admin invites an
+ * address into their organisation with a role; the single-use code (160
+ * random bits, stored only as its SHA-256) goes by e-mail and expires.
+ * `coffred init` makes the one invitation of the first superadmin. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "crypto/pwhash.h"
+#include "server/identity/identity.h"
+#include "server/notify/notify.h"
+#include "util/encoding.h"
+
+#define CODE_BYTES 20
+
+static const struct cf_field invite_fields[] = {
+	{ "email", CF_FT_EMAIL, true, 3, 254 },
+	{ "role", CF_FT_STRING, true, 5, 12 },
+	{ "org_id", CF_FT_ID, true, 0, 0 },
+	{ "unit_id", CF_FT_ID, false, 0, 0 },
+};
+const struct cf_spec cf_spec_invite = CF_SPEC(invite_fields);
+
+/* "ABCD-EFGH-…" from 20 bytes: 32 base32 characters in groups of 4. */
+static void format_code(char *out, size_t cap, const uint8_t raw[CODE_BYTES])
+{
+	char plain[40];
+	cf_base32_encode(plain, sizeof(plain), raw, CODE_BYTES);
+	size_t o = 0;
+	for (size_t i = 0; plain[i] && o + 2 < cap; i++) {
+		if (i && i % 4 == 0)
+			out[o++] = '-';
+		out[o++] = plain[i];
+	}
+	out[o] = '\0';
+	sodium_memzero(plain, sizeof(plain));
+}
+
+cf_err cf_invitation_create(struct cf_audit_tx *atx, const struct cf_audit_fields *base,
+                            const char *org, const char *unit, const char *role,
+                            const char *email, const char *created_by, uint64_t ttl_ms,
+                            char *code_out, size_t code_cap, char id_out[33])
+{
+	uint8_t raw[CODE_BYTES], salt[16];
+	if (cf_random_bytes(raw, sizeof(raw)) || cf_random_bytes(salt, sizeof(salt)))
+		return CF_ERR_RANDOM;
+	char hash[65], key[80], user_id[33], norm[256];
+	cf_sha256_hex(hash, raw, sizeof(raw));
+	snprintf(key, sizeof(key), "code:%s", hash);
+	format_code(code_out, code_cap, raw);
+	sodium_memzero(raw, sizeof(raw));
+	cf_new_id_hex(id_out);
+	cf_new_id_hex(user_id);
+	cf_email_normalise(norm, sizeof(norm), email);
+	json_t *doc = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:o, s:i, s:i, s:I, s:s?, s:b}",
+		"id", id_out, "org", org, "unit", unit, "role", role, "email", norm,
+		"user_id", user_id, "salt", cf_jb64(salt, sizeof(salt)),
+		"t_cost", CF_ARGON2_T_MIN, "m_cost_kib", CF_ARGON2_M_MIN_KIB,
+		"expires_ms", (json_int_t)(cf_now_ms() + ttl_ms), "created_by", created_by,
+		"used", 0);
+	if (!doc)
+		return CF_ERR_NOMEM;
+	cf_err err = cf_doc_save(atx, base, "invitation", id_out, org, 1, doc, "create");
+	json_decref(doc);
+	if (!err)
+		err = atx->tx->st->ops->index_put(atx->tx, "invitation", key, id_out);
+	return err;
+}
+
+struct invite_ctx {
+	char code[48];
+	char id[33];
+};
+
+static void invite_free(void *p)
+{
+	if (p)
+		sodium_memzero(p, sizeof(struct invite_ctx));
+	free(p);
+}
+
+static cf_err invite_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct invite_ctx *c = req->ctx;
+	const json_t *b = req->json;
+	char key[300], found[65], norm[256];
+	cf_email_normalise(norm, sizeof(norm), cf_jstr(b, "email"));
+	snprintf(key, sizeof(key), "email:%s", norm);
+	if (atx->tx->st->ops->index_get(atx->tx->st, atx->tx, "user", key, found) == CF_OK) {
+		cf_reply_problem(&req->reply, 409, "conflict", "an account already uses this address");
+		return CF_ERR_CONFLICT;
+	}
+	cf_err err = cf_invitation_create(atx, &req->audit.fields, cf_jstr(b, "org_id"),
+	                                  cf_jstr(b, "unit_id"), cf_jstr(b, "role"),
+	                                  cf_jstr(b, "email"), req->who.id,
+	                                  req->srv->cfg.invitation_ttl_s * 1000, c->code,
+	                                  sizeof(c->code), c->id);
+	if (err)
+		return err;
+	char text[400];
+	snprintf(text, sizeof(text),
+	         "You are invited to coffre. Your invitation code is:\n\n  %s\n\n"
+	         "Enrol with: coffre enrol --email <this address> --invitation-file <file holding the code>\n"
+	         "The code can be used once and expires in %llu hours.\n", c->code,
+	         (unsigned long long)(req->srv->cfg.invitation_ttl_s / 3600));
+	cf_err sent = cf_notify_email(req->srv->notifier, norm, "Your coffre invitation", text);
+	sodium_memzero(text, sizeof(text));
+	if (sent) {
+		cf_reply_problem(&req->reply, 503, "delivery-unavailable",
+		                 "the invitation e-mail cannot be sent now (e-mail not configured or busy)");
+		return CF_ERR_BUSY;
+	}
+	cf_reply_json_take(&req->reply, 201, json_pack("{s:s, s:I}", "invitation_id", c->id,
+	                   "expires_in_s", (json_int_t)req->srv->cfg.invitation_ttl_s));
+	return CF_OK;
+}
+
+void cf_h_invite(struct cf_request *req)
+{
+	const json_t *b = req->json;
+	enum cf_role role = cf_role_parse(cf_jstr(b, "role"));
+	if (role == CF_ROLE_NONE) {
+		cf_reply_problem(&req->reply, 422, "invalid-field",
+		                 "field 'role' must be patient, secretary, professional, admin or superadmin");
+		return;
+	}
+	const char *org_id = cf_jstr(b, "org_id");
+	json_t *org = NULL;
+	cf_store *st = req->srv->store;
+	char why[160];
+	if (cf_doc_load(st, NULL, "org", org_id, &org, NULL) != CF_OK) {
+		cf_reply_problem(&req->reply, 404, "not-found", "no such organisation");
+		return;
+	}
+	bool platform = strcmp(cf_jstr(org, "kind") ? cf_jstr(org, "kind") : "", "platform") == 0;
+	json_decref(org);
+	enum cf_relation rel = cf_policy_relation(&req->who, org_id, NULL, NULL);
+	switch (cf_policy_on(&req->who, "invitations.create", rel, why, sizeof(why))) {
+	case CF_POLICY_ALLOW:
+		break;
+	case CF_POLICY_NOT_FOUND:
+		cf_reply_problem(&req->reply, 404, "not-found", "no such organisation");
+		return;
+	default:
+		cf_reply_problem(&req->reply, 403, "forbidden", "%s", why);
+		return;
+	}
+	/* Superadmins belong to the platform, and only a superadmin makes one. */
+	if ((role == CF_ROLE_SUPERADMIN) != platform ||
+	    (role == CF_ROLE_SUPERADMIN && req->who.role != CF_ROLE_SUPERADMIN)) {
+		cf_reply_problem(&req->reply, 403, "forbidden",
+		                 "superadmins are invited into the platform organisation, by a superadmin");
+		return;
+	}
+	const char *unit_id = cf_jstr(b, "unit_id");
+	if (unit_id) {
+		json_t *unit = NULL;
+		bool ok = cf_doc_load(st, NULL, "unit", unit_id, &unit, NULL) == CF_OK &&
+		          strcmp(cf_jstr(unit, "org") ? cf_jstr(unit, "org") : "", org_id) == 0;
+		json_decref(unit);
+		if (!ok) {
+			cf_reply_problem(&req->reply, 422, "invalid-field",
+			                 "field 'unit_id' is not a unit of this organisation");
+			return;
+		}
+	}
+	struct invite_ctx *c = calloc(1, sizeof(*c));
+	if (!c) {
+		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		return;
+	}
+	req->ctx = c;
+	req->ctx_free = invite_free;
+	req->write = invite_write;
+	cf_reply_problem(&req->reply, 500, "internal", "the invitation was not stored");
+}

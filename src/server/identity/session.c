@@ -1,0 +1,170 @@
+/* Sessions: opaque bearer tokens ("coffre_s_" + 32 random bytes), stored by
+ * their SHA-256, bound to a device, locked after the idle timeout, ended at
+ * their absolute lifetime, on logout, on revocation and on the 5th wrong PIN. */
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "server/identity/identity.h"
+#include "server/router.h"
+#include "util/encoding.h"
+
+/* Recording every single request's time would cost a write each; a few
+ * seconds of precision is plenty for a 15-minute idle timeout. */
+#define TOUCH_EVERY_MS 5000
+
+static bool token_hash(const char *token, char out[65])
+{
+	size_t plen = sizeof(CF_SESSION_PREFIX) - 1;
+	size_t len = strlen(token);
+	if (len != CF_SESSION_TEXT_LEN || memcmp(token, CF_SESSION_PREFIX, plen) != 0)
+		return false;
+	uint8_t raw[32];
+	size_t got = 0;
+	if (cf_b64url_decode(raw, sizeof(raw), &got, token + plen, len - plen) || got != 32)
+		return false;
+	sodium_memzero(raw, sizeof(raw));
+	cf_sha256_hex(out, token, len);
+	return true;
+}
+
+static bool allowed_while_locked(const char *action)
+{
+	return strcmp(action, "auth.unlock") == 0 || strcmp(action, "auth.logout") == 0;
+}
+
+static bool allowed_while_pending(const char *action)
+{
+	return strcmp(action, "me.read") == 0 || strcmp(action, "auth.logout") == 0 ||
+	       allowed_while_locked(action);
+}
+
+bool cf_session_authenticate(struct cf_request *req, const char *token)
+{
+	cf_store *st = req->srv->store;
+	char key[65];
+	json_t *s = NULL;
+	cf_err err = token_hash(token, key) ? cf_eph_load(st, NULL, "session", key, &s) :
+	                                      CF_ERR_NOT_FOUND;
+	if (err == CF_ERR_STORE) {
+		cf_reply_problem(&req->reply, 503, "store-unavailable", "sessions cannot be checked now");
+		return false;
+	}
+	if (err) {
+		cf_reply_problem(&req->reply, 401, "unauthenticated",
+		                 "invalid, expired or revoked session");
+		return false;
+	}
+	const char *device = cf_jstr(s, "device");
+	json_t *dev = NULL;
+	if (!device || cf_doc_load(st, NULL, "device", device, &dev, NULL)) {
+		json_decref(s);
+		cf_reply_problem(&req->reply, 401, "unauthenticated", "the session's device is unknown");
+		return false;
+	}
+	const char *dstatus = cf_jstr(dev, "status");
+	bool wiped = dstatus && strcmp(dstatus, "wiped") == 0;
+	bool pending = dstatus && strcmp(dstatus, "pending") == 0;
+	json_decref(dev);
+	json_t *user = NULL;
+	const char *uid = cf_jstr(s, "user");
+	bool live = uid && cf_doc_load(st, NULL, "user", uid, &user, NULL) == CF_OK &&
+	            strcmp(cf_jstr(user, "status") ? cf_jstr(user, "status") : "", "active") == 0 &&
+	            cf_jint(user, "session_epoch") == cf_jint(s, "epoch");
+	if (!live) {
+		json_decref(user);
+		json_decref(s);
+		cf_reply_problem(&req->reply, 401, "unauthenticated",
+		                 "invalid, expired or revoked session");
+		return false;
+	}
+
+	/* Role, organisation and unit come from the user's current version. */
+	struct cf_principal *p = &req->who;
+	p->kind = CF_PRINCIPAL_USER;
+	snprintf(p->id, sizeof(p->id), "%s", uid);
+	snprintf(p->tenant, sizeof(p->tenant), "%s", cf_jstr(user, "org") ? cf_jstr(user, "org") : "");
+	snprintf(p->unit, sizeof(p->unit), "%s", cf_jstr(user, "unit") ? cf_jstr(user, "unit") : "");
+	snprintf(p->device, sizeof(p->device), "%s", device);
+	snprintf(p->session, sizeof(p->session), "%s", cf_jstr(s, "id") ? cf_jstr(s, "id") : "");
+	p->role = cf_role_parse(cf_jstr(user, "role"));
+	json_decref(user);
+	req->session = s;
+	snprintf(req->session_key, sizeof(req->session_key), "%s", key);
+
+	if (wiped) {
+		cf_reply_problem(&req->reply, 403, "device-wiped",
+		                 "this device was wiped: its keys and data must be erased");
+		cf_reply_problem_extend(&req->reply, json_pack("{s:b}", "wipe", 1));
+		return false;
+	}
+	uint64_t now = cf_now_ms();
+	uint64_t last = (uint64_t)cf_jint(s, "last_ms");
+	bool locked = cf_jbool(s, "locked");
+	if (!locked && now > last && now - last > req->srv->cfg.idle_timeout_s * 1000) {
+		locked = true;
+		json_object_set_new(s, "locked", json_true());
+		req->session_touch = true; /* record the lock */
+	}
+	const char *action = req->route->action;
+	if (locked && !allowed_while_locked(action)) {
+		cf_reply_problem(&req->reply, 401, "session-locked",
+		                 "the session is locked after inactivity; unlock it with the PIN");
+		return false;
+	}
+	if (pending && !allowed_while_pending(action)) {
+		cf_reply_problem(&req->reply, 403, "device-pending",
+		                 "this device awaits approval by an administrator");
+		return false;
+	}
+	if (!locked && now - last >= TOUCH_EVERY_MS)
+		req->session_touch = true;
+	return true;
+}
+
+cf_err cf_session_touch(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	if (!req->session || !req->session_touch)
+		return CF_OK;
+	if (!cf_jbool(req->session, "locked"))
+		json_object_set_new(req->session, "last_ms", json_integer((json_int_t)cf_now_ms()));
+	return cf_eph_save(atx->tx, "session", req->session_key, req->session,
+	                   (uint64_t)cf_jint(req->session, "expires_ms"));
+}
+
+cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const json_t *user,
+                         const char *device_id, char *token_out, size_t cap)
+{
+	if (cap <= CF_SESSION_TEXT_LEN)
+		return CF_ERR_TOO_LARGE;
+	uint8_t raw[32];
+	cf_err err = cf_random_bytes(raw, sizeof(raw));
+	if (err)
+		return err;
+	size_t plen = sizeof(CF_SESSION_PREFIX) - 1;
+	memcpy(token_out, CF_SESSION_PREFIX, plen);
+	cf_b64url_encode(token_out + plen, cap - plen, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	char key[65], id[33];
+	cf_sha256_hex(key, token_out, CF_SESSION_TEXT_LEN);
+	cf_new_id_hex(id);
+	uint64_t now = cf_now_ms();
+	uint64_t expires = now + req->srv->cfg.session_lifetime_s * 1000;
+	json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:I, s:I, s:I, s:b, s:i}",
+		"id", id, "user", cf_jstr(user, "id"), "org", cf_jstr(user, "org"),
+		"role", cf_jstr(user, "role"), "unit", cf_jstr(user, "unit"), "device", device_id,
+		"created_ms", (json_int_t)now, "last_ms", (json_int_t)now, "expires_ms",
+		(json_int_t)expires, "locked", 0, "pin_failures", 0);
+	if (!s)
+		return CF_ERR_NOMEM;
+	/* Revoking a user's sessions raises the user's epoch: older sessions die. */
+	json_object_set_new(s, "epoch", json_integer(cf_jint(user, "session_epoch")));
+	err = cf_eph_save(atx->tx, "session", key, s, expires);
+	json_decref(s);
+	return err;
+}
+
+cf_err cf_session_end(cf_tx *tx, const char *token_hash_hex)
+{
+	return tx->st->ops->eph_del(tx, "session", token_hash_hex);
+}
