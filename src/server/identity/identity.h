@@ -71,6 +71,8 @@ cf_err cf_attempts_record(struct cf_audit_tx *atx, struct cf_request *req,
 
 cf_err cf_user_by_email(cf_store *st, cf_tx *tx, const char *email, json_t **ret,
                         uint64_t *ret_version);
+/* An Argon2id verifier matching nothing: unknown accounts cost the same time. */
+const char *cf_dummy_pwhash(void);
 /* The user's TOTP secret (20 bytes), sealed at rest with the server secret. */
 cf_err cf_totp_secret_open(const struct cf_server *srv, const json_t *user, uint8_t out[20]);
 
@@ -108,9 +110,20 @@ void cf_h_device_wipe(struct cf_request *req);
 void cf_h_apikey_create(struct cf_request *req);
 void cf_h_apikey_list(struct cf_request *req);
 void cf_h_apikey_revoke(struct cf_request *req);
+void cf_h_totp_begin(struct cf_request *req);
+void cf_h_totp_confirm(struct cf_request *req);
+void cf_h_totp_disable(struct cf_request *req);
+void cf_h_pin(struct cf_request *req);
+void cf_h_phone(struct cf_request *req);
+void cf_h_recovery_code(struct cf_request *req);
+void cf_h_password(struct cf_request *req);
+void cf_h_password_salt(struct cf_request *req);
+void cf_h_recover_begin(struct cf_request *req);
+void cf_h_recover(struct cf_request *req);
 
 extern const struct cf_spec cf_spec_enrol_begin, cf_spec_enrol, cf_spec_login,
 	cf_spec_second_factor, cf_spec_second_factor_send, cf_spec_unlock, cf_spec_invite,
-	cf_spec_org, cf_spec_unit, cf_spec_role, cf_spec_apikey;
+	cf_spec_org, cf_spec_unit, cf_spec_role, cf_spec_apikey, cf_spec_totp_confirm, cf_spec_pin,
+	cf_spec_phone, cf_spec_recovery_code, cf_spec_password, cf_spec_recover_begin, cf_spec_recover;
 
 #endif

@@ -60,6 +60,12 @@ static void make_dummy(void)
 	sodium_memzero(junk, sizeof(junk));
 }
 
+const char *cf_dummy_pwhash(void)
+{
+	pthread_once(&dummy_once, make_dummy);
+	return dummy_hash;
+}
+
 /* The user of an address (newest version), or NOT_FOUND. */
 cf_err cf_user_by_email(cf_store *st, cf_tx *tx, const char *email, json_t **ret,
                         uint64_t *ret_version)
@@ -210,14 +216,14 @@ void cf_h_login(struct cf_request *req)
 	account_key(c->account, email);
 	if (!cf_attempts_allowed(req, CF_ATT_PASSWORD, c->account))
 		return;
-	pthread_once(&dummy_once, make_dummy);
 	uint8_t auth_key[32];
 	cf_jget_b64(req->json, "auth_key", auth_key, sizeof(auth_key), 32, NULL);
 	json_t *user = NULL;
 	cf_err err = cf_user_by_email(req->srv->store, NULL, email, &user, NULL);
 	bool active = !err && strcmp(cf_jstr(user, "status") ? cf_jstr(user, "status") : "",
 	                             "active") == 0;
-	const char *hash = active && cf_jstr(user, "auth_hash") ? cf_jstr(user, "auth_hash") : dummy_hash;
+	const char *hash = active && cf_jstr(user, "auth_hash") ? cf_jstr(user, "auth_hash") :
+	                   cf_dummy_pwhash();
 	bool ok = cf_pwhash_str_verify(hash, auth_key, sizeof(auth_key)) == CF_OK && active;
 	sodium_memzero(auth_key, sizeof(auth_key));
 	if (err == CF_ERR_STORE) {

@@ -377,7 +377,7 @@ static cf_err mail_deliver(struct cf_channel *ch, const struct cf_notify_item *i
 	if (rc == CURLE_OK)
 		return CF_OK;
 	/* libcurl's own words (a static string, no address) and the SMTP code. */
-	if (code > 0)
+	if (code >= 400)   /* the last reply, when it is a refusal */
 		snprintf(why, cap, "%s (SMTP %ld)", curl_easy_strerror(rc), code);
 	else
 		snprintf(why, cap, "%s", curl_easy_strerror(rc));

@@ -1,0 +1,407 @@
+/* The user's own account: TOTP, PIN, phone, recovery code, password, and
+ * recovery of a forgotten password with the recovery code. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/aead.h"
+#include "crypto/crypto.h"
+#include "crypto/kdf.h"
+#include "crypto/pwhash.h"
+#include "crypto/totp.h"
+#include "server/identity/identity.h"
+#include "server/notify/notify.h"
+#include "util/encoding.h"
+
+struct acct_ctx {
+	json_t *user;
+	uint64_t version;
+	bool ok;
+	uint64_t step;
+};
+
+static void acct_free(void *p)
+{
+	struct acct_ctx *c = p;
+	if (c)
+		json_decref(c->user);
+	free(c);
+}
+
+/* The caller's (or the addressed user's) document into a fresh context. */
+static struct acct_ctx *acct_load(struct cf_request *req, const char *user_id)
+{
+	struct acct_ctx *c = calloc(1, sizeof(*c));
+	if (!c || cf_doc_load(req->srv->store, NULL, "user", user_id, &c->user, &c->version)) {
+		free(c);
+		cf_reply_problem(&req->reply, 503, "store-unavailable", "the account cannot be read now");
+		return NULL;
+	}
+	req->ctx = c;
+	req->ctx_free = acct_free;
+	return c;
+}
+
+static cf_err acct_save(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct acct_ctx *c = req->ctx;
+	cf_err err = cf_doc_save(atx, &req->audit.fields, "user", cf_jstr(c->user, "id"),
+	                         cf_jstr(c->user, "org"), c->version + 1, c->user, "update");
+	if (err == CF_ERR_CONFLICT)
+		cf_reply_problem(&req->reply, 409, "conflict", "the account changed meanwhile; try again");
+	return err;
+}
+
+static cf_err save_204(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	cf_err err = acct_save(atx, req);
+	if (!err)
+		cf_reply_text(&req->reply, 204, "application/json", "", 0);
+	return err;
+}
+
+static void pending_write(struct cf_request *req, cf_err (*fn)(struct cf_audit_tx *, struct cf_request *))
+{
+	req->write = fn;
+	cf_reply_problem(&req->reply, 500, "internal", "the change was not stored");
+}
+
+static cf_err hash_text(const char *s, char out[CF_PWHASH_STR_BYTES])
+{
+	return cf_pwhash_str(out, (const uint8_t *)s, strlen(s));
+}
+
+static cf_err hash_b64(const json_t *b, const char *field, char out[CF_PWHASH_STR_BYTES])
+{
+	uint8_t raw[32];
+	if (cf_jget_b64(b, field, raw, sizeof(raw), 32, NULL))
+		return CF_ERR_INVALID;
+	cf_err err = cf_pwhash_str(out, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	return err;
+}
+
+static bool verify_b64(const json_t *b, const char *field, const char *hash)
+{
+	uint8_t raw[32];
+	if (!hash || cf_jget_b64(b, field, raw, sizeof(raw), 32, NULL))
+		return false;
+	bool ok = cf_pwhash_str_verify(hash, raw, sizeof(raw)) == CF_OK;
+	sodium_memzero(raw, sizeof(raw));
+	return ok;
+}
+
+/* --- TOTP ------------------------------------------------------------------ */
+
+static cf_err totp_seal(const struct cf_server *srv, const char *uid, const uint8_t secret[20],
+                        json_t **ret)
+{
+	uint8_t sealed[12 + 20 + 16], key[32];
+	cf_random_bytes(sealed, 12);
+	cf_hkdf_sha256(key, 32, srv->secret, CF_SERVER_SECRET_BYTES, NULL, 0,
+	               (const uint8_t *)"coffre-v1 totp at rest", 22);
+	cf_err err = cf_aead_seal(sealed + 12, secret, 20, (const uint8_t *)uid, strlen(uid), sealed, key);
+	sodium_memzero(key, sizeof(key));
+	if (!err)
+		*ret = cf_jb64(sealed, sizeof(sealed));
+	return err;
+}
+
+/* begin: a new secret, kept (sealed) as "totp_pending" until a code checks. */
+static cf_err totp_begin_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct acct_ctx *c = req->ctx;
+	uint8_t secret[20];
+	char b32[40], uri[200];
+	json_t *sealed = NULL;
+	cf_random_bytes(secret, sizeof(secret));
+	cf_err err = totp_seal(req->srv, cf_jstr(c->user, "id"), secret, &sealed);
+	cf_base32_encode(b32, sizeof(b32), secret, sizeof(secret));
+	sodium_memzero(secret, sizeof(secret));
+	if (err)
+		return err;
+	json_object_set_new(c->user, "totp_pending", sealed);
+	err = acct_save(atx, req);
+	snprintf(uri, sizeof(uri), "otpauth://totp/coffre:%s?secret=%s&issuer=coffre&algorithm=SHA1"
+	         "&digits=6&period=30", cf_jstr(c->user, "id"), b32);
+	if (!err)
+		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s}", "secret", b32, "uri", uri));
+	sodium_memzero(b32, sizeof(b32));
+	sodium_memzero(uri, sizeof(uri));
+	return err;
+}
+
+void cf_h_totp_begin(struct cf_request *req)
+{
+	if (acct_load(req, req->who.id))
+		pending_write(req, totp_begin_write);
+}
+
+static const struct cf_field code_fields[] = { { "code", CF_FT_STRING, true, 6, 6 } };
+const struct cf_spec cf_spec_totp_confirm = CF_SPEC(code_fields);
+
+static cf_err totp_confirm_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct acct_ctx *c = req->ctx;
+	cf_err err = cf_attempts_record(atx, req, CF_ATT_CODE, req->who.id, c->ok);
+	if (err)
+		return err;
+	if (!c->ok) {
+		cf_reply_problem(&req->reply, 422, "wrong-code", "the code does not match the new secret");
+		return CF_OK;
+	}
+	json_object_set(c->user, "totp", json_object_get(c->user, "totp_pending"));
+	json_object_del(c->user, "totp_pending");
+	return save_204(atx, req);
+}
+
+void cf_h_totp_confirm(struct cf_request *req)
+{
+	struct acct_ctx *c = acct_load(req, req->who.id);
+	if (!c || !cf_attempts_allowed(req, CF_ATT_CODE, req->who.id))
+		return;
+	if (!cf_jstr(c->user, "totp_pending")) {
+		cf_reply_problem(&req->reply, 409, "conflict", "start with POST /v1/me/totp/begin");
+		return;
+	}
+	/* cf_totp_secret_open reads "totp": look at the pending one */
+	json_t *probe = json_pack("{s:s, s:O}", "id", cf_jstr(c->user, "id"), "totp",
+	                          json_object_get(c->user, "totp_pending"));
+	uint8_t secret[20];
+	c->ok = probe && cf_totp_secret_open(req->srv, probe, secret) == CF_OK &&
+	        cf_totp_verify(cf_jstr(req->json, "code"), secret, sizeof(secret), cf_now_ms() / 1000,
+	                       1, &c->step) == CF_OK;
+	sodium_memzero(secret, sizeof(secret));
+	json_decref(probe);
+	pending_write(req, totp_confirm_write);
+}
+
+static cf_err totp_disable_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct acct_ctx *c = req->ctx;
+	json_object_del(c->user, "totp");
+	json_object_del(c->user, "totp_pending");
+	return save_204(atx, req);
+}
+
+void cf_h_totp_disable(struct cf_request *req)
+{
+	if (acct_load(req, req->who.id))
+		pending_write(req, totp_disable_write);
+}
+
+/* --- PIN, phone ------------------------------------------------------------- */
+
+static const struct cf_field pin_fields[] = { { "pin", CF_FT_STRING, true, 4, 12 } };
+const struct cf_spec cf_spec_pin = CF_SPEC(pin_fields);
+
+void cf_h_pin(struct cf_request *req)
+{
+	const char *pin = cf_jstr(req->json, "pin");
+	for (const char *p = pin; *p; p++) {
+		if (*p < '0' || *p > '9') {
+			cf_reply_problem(&req->reply, 422, "invalid-field", "field 'pin' must be 4 to 12 digits");
+			return;
+		}
+	}
+	struct acct_ctx *c = acct_load(req, req->who.id);
+	char hash[CF_PWHASH_STR_BYTES];
+	if (!c || hash_text(pin, hash))
+		return;
+	json_object_set_new(c->user, "pin_hash", json_string(hash));
+	sodium_memzero(hash, sizeof(hash));
+	pending_write(req, save_204);
+}
+
+static const struct cf_field phone_fields[] = { { "phone", CF_FT_STRING, true, 9, 16 } };
+const struct cf_spec cf_spec_phone = CF_SPEC(phone_fields);
+
+void cf_h_phone(struct cf_request *req)
+{
+	const char *phone = cf_jstr(req->json, "phone");
+	if (!cf_phone_e164_ok(phone)) {
+		cf_reply_problem(&req->reply, 422, "invalid-field",
+		                 "field 'phone' must be an E.164 number (+ and 8 to 15 digits)");
+		return;
+	}
+	struct acct_ctx *c = acct_load(req, req->who.id);
+	if (!c)
+		return;
+	json_object_set_new(c->user, "phone", json_string(phone));
+	pending_write(req, save_204);
+}
+
+/* --- recovery code ------------------------------------------------------------ */
+
+static const struct cf_field rc_fields[] = {
+	{ "recovery_auth", CF_FT_B64URL, true, 32, 32 },
+	{ "recovery_bundle", CF_FT_B64URL, true, 60, 4096 },
+};
+const struct cf_spec cf_spec_recovery_code = CF_SPEC(rc_fields);
+
+void cf_h_recovery_code(struct cf_request *req)
+{
+	struct acct_ctx *c = acct_load(req, req->who.id);
+	char hash[CF_PWHASH_STR_BYTES];
+	if (!c || hash_b64(req->json, "recovery_auth", hash))
+		return;
+	/* The old code stops working: its hash and its bundle are replaced. */
+	json_object_set_new(c->user, "recovery_hash", json_string(hash));
+	json_object_set(c->user, "recovery_bundle", json_object_get(req->json, "recovery_bundle"));
+	sodium_memzero(hash, sizeof(hash));
+	pending_write(req, save_204);
+}
+
+/* --- password (with a session) -------------------------------------------------- */
+
+static const struct cf_field pw_fields[] = {
+	{ "auth_key", CF_FT_B64URL, true, 32, 32 },
+	{ "new_salt", CF_FT_B64URL, true, 16, 16 },
+	{ "new_auth_key", CF_FT_B64URL, true, 32, 32 },
+	{ "new_bundle", CF_FT_B64URL, true, 60, 4096 },
+};
+const struct cf_spec cf_spec_password = CF_SPEC(pw_fields);
+
+static cf_err password_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct acct_ctx *c = req->ctx;
+	cf_err err = cf_attempts_record(atx, req, CF_ATT_PASSWORD, req->who.id, c->ok);
+	if (err)
+		return err;
+	if (!c->ok) {
+		cf_reply_problem(&req->reply, 401, "login-failed", "the current password is not right");
+		return CF_OK;
+	}
+	return save_204(atx, req);
+}
+
+void cf_h_password(struct cf_request *req)
+{
+	struct acct_ctx *c = acct_load(req, req->who.id);
+	if (!c || !cf_attempts_allowed(req, CF_ATT_PASSWORD, req->who.id))
+		return;
+	c->ok = verify_b64(req->json, "auth_key", cf_jstr(c->user, "auth_hash"));
+	char hash[CF_PWHASH_STR_BYTES];
+	if (c->ok) {
+		if (hash_b64(req->json, "new_auth_key", hash))
+			return;
+		json_object_set_new(c->user, "auth_hash", json_string(hash));
+		json_object_set(c->user, "salt", json_object_get(req->json, "new_salt"));
+		json_object_set(c->user, "bundle", json_object_get(req->json, "new_bundle"));
+		sodium_memzero(hash, sizeof(hash));
+	}
+	pending_write(req, password_write);
+}
+
+void cf_h_password_salt(struct cf_request *req)
+{
+	uint8_t salt[16];
+	cf_random_bytes(salt, sizeof(salt));
+	cf_reply_json_take(&req->reply, 200, json_pack("{s:o, s:i, s:i}", "salt",
+	                   cf_jb64(salt, sizeof(salt)), "t_cost", CF_ARGON2_T_MIN, "m_cost_kib",
+	                   CF_ARGON2_M_MIN_KIB));
+}
+
+/* --- recovery of a forgotten password (no session) ------------------------------- */
+
+static const struct cf_field rb_fields[] = { { "email", CF_FT_EMAIL, true, 3, 254 } };
+const struct cf_spec cf_spec_recover_begin = CF_SPEC(rb_fields);
+
+/* Stable fake answers for unknown addresses: HMAC of the server secret. */
+static void fake_bytes(const struct cf_server *srv, const char *what, const char *email,
+                       uint8_t *out, size_t len)
+{
+	char norm[256], msg[320];
+	cf_email_normalise(norm, sizeof(norm), email);
+	snprintf(msg, sizeof(msg), "coffre-v1 fake %s\n%s", what, norm);
+	uint8_t mac[32];
+	cf_hmac_sha256(mac, srv->secret, CF_SERVER_SECRET_BYTES, (const uint8_t *)msg, strlen(msg));
+	memcpy(out, mac, len < 32 ? len : 32);
+	for (size_t i = 32; i < len; i++)
+		out[i] = mac[i % 32] ^ (uint8_t)i;
+}
+
+void cf_h_recover_begin(struct cf_request *req)
+{
+	const char *email = cf_jstr(req->json, "email");
+	json_t *user = NULL;
+	uint8_t salt[16];
+	cf_random_bytes(salt, sizeof(salt));
+	if (cf_user_by_email(req->srv->store, NULL, email, &user, NULL) == CF_OK) {
+		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:O, s:o, s:i, s:i}",
+			"user_id", cf_jstr(user, "id"), "recovery_bundle",
+			json_object_get(user, "recovery_bundle"), "salt", cf_jb64(salt, sizeof(salt)),
+			"t_cost", CF_ARGON2_T_MIN, "m_cost_kib", CF_ARGON2_M_MIN_KIB));
+		json_decref(user);
+		return;
+	}
+	uint8_t id[16], bundle[92];
+	char idhex[33];
+	fake_bytes(req->srv, "user", email, id, sizeof(id));
+	fake_bytes(req->srv, "bundle", email, bundle, sizeof(bundle));
+	cf_hex_encode(idhex, sizeof(idhex), id, sizeof(id));
+	cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:o, s:o, s:i, s:i}", "user_id", idhex,
+		"recovery_bundle", cf_jb64(bundle, sizeof(bundle)), "salt", cf_jb64(salt, sizeof(salt)),
+		"t_cost", CF_ARGON2_T_MIN, "m_cost_kib", CF_ARGON2_M_MIN_KIB));
+}
+
+static const struct cf_field rec_fields[] = {
+	{ "email", CF_FT_EMAIL, true, 3, 254 },
+	{ "recovery_auth", CF_FT_B64URL, true, 32, 32 },
+	{ "salt", CF_FT_B64URL, true, 16, 16 },
+	{ "auth_key", CF_FT_B64URL, true, 32, 32 },
+	{ "bundle", CF_FT_B64URL, true, 60, 4096 },
+};
+const struct cf_spec cf_spec_recover = CF_SPEC(rec_fields);
+
+static cf_err recover_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct acct_ctx *c = req->ctx;
+	char account[65], norm[256];
+	cf_email_normalise(norm, sizeof(norm), cf_jstr(req->json, "email"));
+	cf_sha256_hex(account, norm, strlen(norm));
+	cf_err err = cf_attempts_record(atx, req, CF_ATT_PASSWORD, account, c->ok);
+	if (err)
+		return err;
+	if (!c->ok) {
+		cf_reply_problem(&req->reply, 401, "login-failed",
+		                 "the e-mail address or recovery code is not right");
+		return CF_OK;
+	}
+	/* a new password ends every session */
+	json_object_set_new(c->user, "session_epoch",
+	                    json_integer(cf_jint(c->user, "session_epoch") + 1));
+	return save_204(atx, req);
+}
+
+void cf_h_recover(struct cf_request *req)
+{
+	const json_t *b = req->json;
+	char account[65], norm[256];
+	cf_email_normalise(norm, sizeof(norm), cf_jstr(b, "email"));
+	cf_sha256_hex(account, norm, strlen(norm));
+	if (!cf_attempts_allowed(req, CF_ATT_PASSWORD, account))
+		return;
+	struct acct_ctx *c = calloc(1, sizeof(*c));
+	if (!c) {
+		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		return;
+	}
+	req->ctx = c;
+	req->ctx_free = acct_free;
+	bool found = cf_user_by_email(req->srv->store, NULL, cf_jstr(b, "email"), &c->user,
+	                              &c->version) == CF_OK;
+	const char *hash = found && cf_jstr(c->user, "recovery_hash") ?
+	                   cf_jstr(c->user, "recovery_hash") : cf_dummy_pwhash();
+	c->ok = verify_b64(b, "recovery_auth", hash) && found;
+	char newhash[CF_PWHASH_STR_BYTES];
+	if (c->ok) {
+		if (hash_b64(b, "auth_key", newhash))
+			return;
+		json_object_set_new(c->user, "auth_hash", json_string(newhash));
+		json_object_set(c->user, "salt", json_object_get(b, "salt"));
+		json_object_set(c->user, "bundle", json_object_get(b, "bundle"));
+		sodium_memzero(newhash, sizeof(newhash));
+	}
+	pending_write(req, recover_write);
+}
