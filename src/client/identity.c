@@ -668,8 +668,12 @@ static cf_err answer_problem(cf_client *c, struct cf_id_problem *p,
 		f = CF_ID_FAIL_LOCKED;
 	else if (strcmp(slug, "wrong-pin") == 0)
 		f = CF_ID_FAIL_WRONG_PIN;
-	else if (strcmp(slug, "session-expired") == 0)
+	else if (strcmp(slug, "session-expired") == 0 ||
+	         (call->auth == CALL_SESSION &&
+	          strcmp(slug, "unauthenticated") == 0))
 		f = CF_ID_FAIL_EXPIRED;
+	else if (strcmp(slug, "device-pending") == 0)
+		f = CF_ID_FAIL_PENDING;
 	else if (r->status == 429 || strcmp(slug, "too-many-attempts") == 0)
 		f = CF_ID_FAIL_THROTTLED;
 	else if (r->status == 401)

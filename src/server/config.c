@@ -56,6 +56,8 @@ static const struct key_spec keys[] = {
 	{ "audit.origin", STR(audit_origin, K_STRING), 0, 0, NULL },
 	{ "identity.idle_timeout", NUM(idle_timeout_s, K_DURATION), 1, 24 * 3600, NULL },
 	{ "identity.session_lifetime", NUM(session_lifetime_s, K_DURATION), 60, 30 * 24 * 3600, NULL },
+	{ "identity.attempts_delay_after", NUM(attempts_delay_after, K_UINT), 1, 100, NULL },
+	{ "identity.attempts_lock_after", NUM(attempts_lock_after, K_UINT), 2, 1000, NULL },
 	{ "identity.invitation_ttl", NUM(invitation_ttl_s, K_DURATION), 60, 30 * 24 * 3600, NULL },
 	{ "debug.problem_routes", K_BOOL, offsetof(struct cf_config, debug_problem_routes), 0, 0, 0, NULL },
 	{ "smtp.url", STR(smtp_url, K_STRING), 0, 0, NULL },
@@ -106,6 +108,8 @@ void cf_config_defaults(struct cf_config *cfg)
 	cfg->idle_timeout_s = 15 * 60;
 	cfg->session_lifetime_s = 12 * 3600;
 	cfg->invitation_ttl_s = 72 * 3600;
+	cfg->attempts_delay_after = 3;
+	cfg->attempts_lock_after = 10;
 }
 
 /* Parses a decimal with an optional unit suffix; strict (no sign, no spaces). */
@@ -387,6 +391,11 @@ cf_err cf_config_finish(struct cf_config *cfg, char *msg, size_t cap)
 			set_msg(msg, cap, "key 'log.level': debug logging is refused in production");
 			return CF_ERR_CONFIG;
 		}
+	}
+	if (cfg->attempts_lock_after <= cfg->attempts_delay_after) {
+		set_msg(msg, cap, "key 'identity.attempts_lock_after': must be above "
+		        "identity.attempts_delay_after (%llu)", (unsigned long long)cfg->attempts_delay_after);
+		return CF_ERR_CONFIG;
 	}
 	if (cfg->ip_rate > 0 && cfg->ip_burst < cfg->ip_rate) {
 		set_msg(msg, cap, "key 'limits.ip_burst': must be at least limits.ip_rate (%llu)",

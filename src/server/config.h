@@ -37,6 +37,8 @@ struct cf_config {
 	uint64_t idle_timeout_s;      /* session idle time before it locks */
 	uint64_t session_lifetime_s;  /* absolute session lifetime */
 	uint64_t invitation_ttl_s;
+	uint64_t attempts_delay_after; /* failures per account before delays start */
+	uint64_t attempts_lock_after;  /* failures per account that lock it for 15 min */
 	bool debug_problem_routes;
 	/* notifications (src/server/notify): empty URL = channel off */
 	char smtp_url[512];           /* smtp://HOST[:PORT] or smtps://HOST[:PORT] */

@@ -17,8 +17,22 @@ struct limits {
 	unsigned lock_at;      /* failures that lock */
 };
 
-static const struct limits account_limits = { 3, 10 };
-static const struct limits address_limits = { 10, 30 };
+/* Per account as configured; per address three times as many, since one
+ * address may be a whole clinic behind NAT. */
+static struct limits account_limits(const struct cf_request *req)
+{
+	struct limits l = { (unsigned)req->srv->cfg.attempts_delay_after,
+	                    (unsigned)req->srv->cfg.attempts_lock_after };
+	return l;
+}
+
+static struct limits address_limits(const struct cf_request *req)
+{
+	struct limits l = account_limits(req);
+	l.delay_from *= 3;
+	l.lock_at *= 3;
+	return l;
+}
 
 static const char *kind_name(enum cf_attempt_kind k)
 {
@@ -58,7 +72,8 @@ bool cf_attempts_allowed(struct cf_request *req, enum cf_attempt_kind kind, cons
 	uint64_t now = cf_now_ms();
 	cf_eph_load(st, NULL, "attempt", k1, &a);
 	cf_eph_load(st, NULL, "attempt", k2, &b);
-	unsigned wa = wait_s(a, &account_limits, now), wb = wait_s(b, &address_limits, now);
+	struct limits la = account_limits(req), lb = address_limits(req);
+	unsigned wa = wait_s(a, &la, now), wb = wait_s(b, &lb, now);
 	json_decref(a);
 	json_decref(b);
 	unsigned w = wa > wb ? wa : wb;
@@ -116,10 +131,11 @@ cf_err cf_attempts_record(struct cf_audit_tx *atx, struct cf_request *req,
 	make_key(k2, sizeof(k2), kind, "ip", req->ip_hash);
 	if (success)
 		return atx->tx->st->ops->eph_del(atx->tx, "attempt", k1);
+	struct limits la = account_limits(req), lb = address_limits(req);
 	snprintf(what, sizeof(what), "%s/account", kind_name(kind));
-	cf_err err = count_failure(atx, req, k1, &account_limits, what);
+	cf_err err = count_failure(atx, req, k1, &la, what);
 	snprintf(what, sizeof(what), "%s/address", kind_name(kind));
 	if (!err)
-		err = count_failure(atx, req, k2, &address_limits, what);
+		err = count_failure(atx, req, k2, &lb, what);
 	return err;
 }

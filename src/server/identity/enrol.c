@@ -15,13 +15,13 @@
 #define CODE_BYTES 20
 
 static const struct cf_field begin_fields[] = {
-	{ "code", CF_FT_STRING, true, 26, 64 },
+	{ "code", CF_FT_STRING, true, 1, 64 },
 	{ "email", CF_FT_EMAIL, true, 3, 254 },
 };
 const struct cf_spec cf_spec_enrol_begin = CF_SPEC(begin_fields);
 
 static const struct cf_field enrol_fields[] = {
-	{ "code", CF_FT_STRING, true, 26, 64 },
+	{ "code", CF_FT_STRING, true, 1, 64 },
 	{ "email", CF_FT_EMAIL, true, 3, 254 },
 	{ "auth_key", CF_FT_B64URL, true, 32, 32 },
 	{ "sign_pk", CF_FT_B64URL, true, 32, 32 },

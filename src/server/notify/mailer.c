@@ -124,6 +124,8 @@ static void put_subject(struct wbuf *w, const char *s, size_t len)
 		/* back off to a character boundary (never inside a sequence) */
 		while (i + n < len && n > 0 && ((unsigned char)s[i + n] & 0xc0) == 0x80)
 			n--;
+		if (n == 0)   /* not UTF-8 (checked before): never loop forever */
+			n = len - i < 45 ? len - i : 45;
 		char b64[64];
 		sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)s + i, n,
 		                  sodium_base64_VARIANT_ORIGINAL);
