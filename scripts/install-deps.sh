@@ -14,7 +14,7 @@ run_pkgs=(build-essential pkg-config meson ninja-build
           libsqlite3-dev libcurl4-gnutls-dev libpq-dev ca-certificates openssl)
 test_pkgs=(libcmocka-dev python3-pytest clang libclang-rt-14-dev sqlite3
            python3-aiosmtpd python3-cryptography oathtool postgresql procps iproute2)
-bench_pkgs=(wrk nginx-light)
+bench_pkgs=(wrk nginx-light procps curl)
 
 case "$what" in
   run)   pkgs=("${run_pkgs[@]}") ;;
