@@ -172,9 +172,9 @@ static cf_err append_fields(cf_auditlog *log, const struct cf_audit_fields *f, u
 	cf_err err = cf_audit_event_encode(buf, sizeof(buf), &len, log->size, now, f);
 	if (err)
 		return err;
-	err = log->store->ops->audit_append(log->tx, log->size, (const uint8_t *)buf, len);
 	uint8_t leaf[32];
 	cf_merkle_leaf_hash(leaf, (const uint8_t *)buf, len);
+	err = log->store->ops->audit_append(log->tx, log->size, (const uint8_t *)buf, len, leaf);
 	if (!err)
 		err = cf_merkle_append(log->size, leaf, batch_node, batch_put, log);
 	if (!err) {

@@ -14,6 +14,7 @@
  *   the profile before the call returns. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -2111,17 +2112,35 @@ cf_err cf_device_wipe(cf_client *client, const char *id, json_t **ret,
 	                 "the device", ret);
 }
 
-static json_t *string_array(const char *const *items, size_t n)
+/* items joined by sep into a new JSON string; every item 1 to 200
+ * characters without control characters, blanks or commas (the wire form is
+ * "audit.read versions.read" for scopes, "10.0.0.0/8, ::1/128" for
+ * networks). */
+static json_t *joined(const char *const *items, size_t n, const char *sep)
 {
-	json_t *a = json_array();
-	for (size_t i = 0; a && i < n; i++) {
-		if (!text_ok(items[i], 1, 200) ||
-		    json_array_append_new(a, json_string(items[i]))) {
-			json_decref(a);
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!text_ok(items[i], 1, 200) || strpbrk(items[i], " ,\t"))
 			return NULL;
-		}
+		len += strlen(items[i]) + strlen(sep);
 	}
-	return a;
+	char *text = malloc(len + 1);
+	if (!text)
+		return NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(items[i]);
+		if (i > 0) {
+			memcpy(text + o, sep, strlen(sep));
+			o += strlen(sep);
+		}
+		memcpy(text + o, items[i], l);
+		o += l;
+	}
+	text[o] = '\0';
+	json_t *v = json_string(text);
+	free(text);
+	return v;
 }
 
 cf_err cf_apikey_create(cf_client *client, const char *const *scopes,
@@ -2134,29 +2153,31 @@ cf_err cf_apikey_create(cf_client *client, const char *const *scopes,
 	cf_err err = need_client(c, p);
 	if (err)
 		return err;
-	if (n_scopes == 0 || n_scopes > 64 || n_allow > 64 || !scopes ||
+	if (n_scopes == 0 || n_scopes > 64 || n_allow > 32 || !scopes ||
 	    (n_allow && !allow))
 		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		            "an API key needs 1 to 64 scopes and at most 64 "
+		            "an API key needs 1 to 64 scopes and at most 32 "
 		            "allowed networks");
-	if (label && !text_ok(label, 1, 200))
+	if (label && !text_ok(label, 1, 64))
 		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		            "a label is 1 to 200 characters");
-	json_t *s = string_array(scopes, n_scopes);
-	json_t *a = string_array(allow, n_allow);
-	AUTO_JSON *body = s && a ? json_pack("{s:o, s:o}", "scopes", s,
-	                                     "allow", a) : NULL;
-	if (!body) {
-		if (!s || !a) {
-			json_decref(s);
-			json_decref(a);
-		}
+		            "a label is 1 to 64 characters");
+	json_t *s = joined(scopes, n_scopes, " ");
+	json_t *a = n_allow ? joined(allow, n_allow, ", ") : NULL;
+	if (!s || (n_allow && !a)) {
+		json_decref(s);
+		json_decref(a);
 		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		            "a scope or network is empty, too long or holds "
-		            "control characters");
+		            "a scope or network is empty, too long, or holds a "
+		            "blank, a comma or a control character");
 	}
-	if (label)
-		json_object_set_new(body, "label", json_string(label));
+	AUTO_JSON *body = json_pack("{s:o}", "scopes", s);   /* takes s */
+	if (!body)
+		json_decref(a);
+	if (!body || (a && json_object_set_new(body, "allow", a) != 0) ||
+	    (label && json_object_set_new(body, "label",
+	                                  json_string(label)) != 0))
+		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
+		            "out of memory");
 	return session_call(c, p, "POST", "/v1/api-keys", body, ret);
 }
 

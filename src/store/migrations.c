@@ -10,7 +10,8 @@ static const struct cf_migration migrations[] = {
 	{ 2, "audit",
 	  "CREATE TABLE audit_events ("
 	  "  seq BIGINT PRIMARY KEY,"
-	  "  event BYTES NOT NULL"
+	  "  event BYTES NOT NULL,"
+	  "  leaf BYTES NOT NULL"   /* the tree's level-0 node: SHA-256(0x00 || event) */
 	  ");"
 	  /* node = level << 56 | index: one integer key, one B-tree lookup */
 	  "CREATE TABLE audit_nodes ("

@@ -84,8 +84,11 @@ struct cf_store_ops {
 	cf_err (*tx_release)(cf_tx *tx);
 	cf_err (*tx_rollback_to)(cf_tx *tx);
 
-	/* Audit log: events (exact bytes), perfect-subtree hashes, checkpoints. */
-	cf_err (*audit_append)(cf_tx *tx, uint64_t seq, const uint8_t *event, size_t len);
+	/* Audit log: events (exact bytes) with their leaf hash, perfect-subtree
+	 * hashes, checkpoints. Level-0 nodes are the events' leaf hashes: putting
+	 * one is a no-op, getting one reads the event's row. */
+	cf_err (*audit_append)(cf_tx *tx, uint64_t seq, const uint8_t *event, size_t len,
+	                       const uint8_t leaf[32]);
 	cf_err (*audit_node_put)(cf_tx *tx, unsigned level, uint64_t index, const uint8_t hash[32]);
 	/* tx may be NULL: read committed state through a reader. */
 	cf_err (*audit_node_get)(cf_store *st, cf_tx *tx, unsigned level, uint64_t index,

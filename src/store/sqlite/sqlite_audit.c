@@ -16,14 +16,16 @@ static cf_err step_done(sqlite3_stmt *stmt)
 	return err;
 }
 
-cf_err cf_sqlite_audit_append(cf_tx *tx, uint64_t seq, const uint8_t *event, size_t len)
+cf_err cf_sqlite_audit_append(cf_tx *tx, uint64_t seq, const uint8_t *event, size_t len,
+                              const uint8_t leaf[32])
 {
 	sqlite3_stmt *stmt = cf_sqlite_stmt(cf_sqlite_tx_conn(tx),
-		"INSERT INTO audit_events(seq, event) VALUES (?1, ?2)");
+		"INSERT INTO audit_events(seq, event, leaf) VALUES (?1, ?2, ?3)");
 	if (!stmt)
 		return CF_ERR_STORE;
 	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)seq);
 	sqlite3_bind_blob(stmt, 2, event, (int)len, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 3, leaf, 32, SQLITE_STATIC);
 	return step_done(stmt);
 }
 
@@ -31,6 +33,8 @@ cf_err cf_sqlite_audit_node_put(cf_tx *tx, unsigned level, uint64_t index, const
 {
 	if (level > 63 || index > INDEX_MAX)
 		return CF_ERR_INVALID;
+	if (level == 0)
+		return CF_OK; /* stored with the event (audit_events.leaf) */
 	sqlite3_stmt *stmt = cf_sqlite_stmt(cf_sqlite_tx_conn(tx),
 		"INSERT INTO audit_nodes(node, hash) VALUES (?1, ?2)");
 	if (!stmt)
@@ -41,6 +45,7 @@ cf_err cf_sqlite_audit_node_put(cf_tx *tx, unsigned level, uint64_t index, const
 }
 
 static const char node_sql[] = "SELECT hash FROM audit_nodes WHERE node = ?1";
+static const char leaf_sql[] = "SELECT leaf FROM audit_events WHERE seq = ?1";
 
 cf_err cf_sqlite_audit_node_get(cf_store *st, cf_tx *tx, unsigned level, uint64_t index,
                                 uint8_t out[32])
@@ -48,10 +53,10 @@ cf_err cf_sqlite_audit_node_get(cf_store *st, cf_tx *tx, unsigned level, uint64_
 	if (level > 63 || index > INDEX_MAX)
 		return CF_ERR_NOT_FOUND;
 	struct cf_sqlite_conn *c = tx ? cf_sqlite_tx_conn(tx) : cf_sqlite_reader_lock(st);
-	sqlite3_stmt *stmt = cf_sqlite_stmt(c, node_sql);
+	sqlite3_stmt *stmt = cf_sqlite_stmt(c, level == 0 ? leaf_sql : node_sql);
 	cf_err err = CF_ERR_STORE;
 	if (stmt) {
-		sqlite3_bind_int64(stmt, 1, NODE_KEY(level, index));
+		sqlite3_bind_int64(stmt, 1, level == 0 ? (sqlite3_int64)index : NODE_KEY(level, index));
 		int rc = sqlite3_step(stmt);
 		if (rc == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) == 32) {
 			memcpy(out, sqlite3_column_blob(stmt, 0), 32);
@@ -159,16 +164,19 @@ cf_err cf_sqlite_audit_nodes(cf_store *st, unsigned level, uint64_t from, uint64
                              cf_audit_node_fn fn, void *ctx)
 {
 	struct cf_sqlite_conn *c = cf_sqlite_reader_lock(st);
-	sqlite3_stmt *stmt = cf_sqlite_stmt(c,
-		"SELECT node, hash FROM audit_nodes WHERE node >= ?1 AND node <= ?2 ORDER BY node LIMIT ?3");
+	sqlite3_stmt *stmt = level == 0 ?
+		cf_sqlite_stmt(c, "SELECT seq, leaf FROM audit_events WHERE seq >= ?1 AND seq <= ?2 "
+		               "ORDER BY seq LIMIT ?3") :
+		cf_sqlite_stmt(c, "SELECT node, hash FROM audit_nodes WHERE node >= ?1 AND node <= ?2 "
+		               "ORDER BY node LIMIT ?3");
 	cf_err err = CF_ERR_STORE;
 	if (level > 63 || from > INDEX_MAX) {
 		cf_sqlite_conn_unlock(c);
 		return CF_OK; /* nothing stored there */
 	}
 	if (stmt) {
-		sqlite3_bind_int64(stmt, 1, NODE_KEY(level, from));
-		sqlite3_bind_int64(stmt, 2, NODE_KEY(level, INDEX_MAX));
+		sqlite3_bind_int64(stmt, 1, level == 0 ? (sqlite3_int64)from : NODE_KEY(level, from));
+		sqlite3_bind_int64(stmt, 2, level == 0 ? (sqlite3_int64)INDEX_MAX : NODE_KEY(level, INDEX_MAX));
 		sqlite3_bind_int64(stmt, 3, count > INT64_MAX ? INT64_MAX : (sqlite3_int64)count);
 		err = CF_OK;
 		int rc;

@@ -18,7 +18,8 @@ sqlite3_stmt *cf_sqlite_stmt(struct cf_sqlite_conn *c, const char *sql);
 cf_err cf_sqlite_exec(sqlite3 *db, const char *sql, char *msg, size_t cap);
 
 /* sqlite_audit.c */
-cf_err cf_sqlite_audit_append(cf_tx *tx, uint64_t seq, const uint8_t *event, size_t len);
+cf_err cf_sqlite_audit_append(cf_tx *tx, uint64_t seq, const uint8_t *event, size_t len,
+                              const uint8_t leaf[32]);
 cf_err cf_sqlite_audit_node_put(cf_tx *tx, unsigned level, uint64_t index, const uint8_t hash[32]);
 cf_err cf_sqlite_audit_node_get(cf_store *st, cf_tx *tx, unsigned level, uint64_t index,
                                 uint8_t out[32]);

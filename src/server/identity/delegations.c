@@ -1,0 +1,160 @@
+/* Delegations: a professional lets a secretary of the same organisation act
+ * within a scope (e.g. the administrative documents of the professional's
+ * patients). Versioned like every sensitive entity; revoking is a new version. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/identity/identity.h"
+
+static const char *const scopes[] = { "documents.administrative", "appointments" };
+
+static const struct cf_field deleg_fields[] = {
+	{ "to_user", CF_FT_ID, true, 0, 0 },
+	{ "scope", CF_FT_STRING, true, 3, 64 },
+};
+const struct cf_spec cf_spec_delegation = CF_SPEC(deleg_fields);
+
+struct deleg_ctx {
+	json_t *doc;
+	uint64_t version;
+};
+
+static void deleg_free(void *p)
+{
+	struct deleg_ctx *c = p;
+	if (c)
+		json_decref(c->doc);
+	free(c);
+}
+
+static cf_err deleg_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct deleg_ctx *c = req->ctx;
+	const char *op = c->version == 0 ? "create" : "delete";
+	cf_err err = cf_doc_save(atx, &req->audit.fields, "delegation", cf_jstr(c->doc, "id"),
+	                         cf_jstr(c->doc, "org"), c->version + 1, c->doc, op);
+	if (err == CF_ERR_CONFLICT)
+		cf_reply_problem(&req->reply, 409, "conflict", "the delegation changed meanwhile");
+	else if (!err && c->version == 0)
+		cf_reply_json_take(&req->reply, 201, json_pack("{s:s}", "delegation_id",
+		                                               cf_jstr(c->doc, "id")));
+	else if (!err)
+		cf_reply_text(&req->reply, 204, "application/json", "", 0);
+	return err;
+}
+
+static bool policy_ok(struct cf_request *req, const char *action, const char *org,
+                      const char *unit, const char *owner)
+{
+	char why[160];
+	enum cf_relation rel = cf_policy_relation(&req->who, org, unit, owner);
+	enum cf_policy_decision d = cf_policy_on(&req->who, action, rel, why, sizeof(why));
+	if (d == CF_POLICY_ALLOW)
+		return true;
+	if (d == CF_POLICY_NOT_FOUND)
+		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
+	else
+		cf_reply_problem(&req->reply, 403, "forbidden", "%s", why);
+	return false;
+}
+
+void cf_h_delegation_create(struct cf_request *req)
+{
+	const char *scope = cf_jstr(req->json, "scope");
+	bool known = false;
+	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++)
+		known |= strcmp(scopes[i], scope) == 0;
+	if (!known) {
+		cf_reply_problem(&req->reply, 422, "invalid-field",
+		                 "field 'scope' must be documents.administrative or appointments");
+		return;
+	}
+	json_t *to = NULL;
+	if (cf_doc_load(req->srv->store, NULL, "user", cf_jstr(req->json, "to_user"), &to, NULL)) {
+		cf_reply_problem(&req->reply, 404, "not-found", "no such user");
+		return;
+	}
+	bool ok = policy_ok(req, "delegations.create", cf_jstr(to, "org"), cf_jstr(to, "unit"),
+	                    cf_jstr(to, "id"));
+	bool secretary = strcmp(cf_jstr(to, "role") ? cf_jstr(to, "role") : "", "secretary") == 0;
+	json_decref(to);
+	if (!ok)
+		return;
+	if (!secretary) {
+		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'to_user' must be a secretary");
+		return;
+	}
+	struct deleg_ctx *c = calloc(1, sizeof(*c));
+	char id[33];
+	cf_new_id_hex(id);
+	if (c)
+		c->doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I}", "id", id, "org", req->who.tenant,
+		                   "from", req->who.id, "to", cf_jstr(req->json, "to_user"),
+		                   "scope", scope, "revoked", 0, "created_ms", (json_int_t)cf_now_ms());
+	if (!c || !c->doc) {
+		deleg_free(c);
+		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		return;
+	}
+	req->ctx = c;
+	req->ctx_free = deleg_free;
+	req->write = deleg_write;
+	cf_reply_problem(&req->reply, 500, "internal", "the delegation was not stored");
+}
+
+struct dlist {
+	json_t *items;
+	const struct cf_principal *who;
+	bool all;
+};
+
+static cf_err deleg_item(void *ctx, const char *id, uint64_t version, const char *text, size_t len)
+{
+	struct dlist *l = ctx;
+	json_error_t jerr;
+	json_t *d = json_loadb(text, len, 0, &jerr);
+	if (!d)
+		return CF_ERR_STORE;
+	const char *from = cf_jstr(d, "from"), *to = cf_jstr(d, "to");
+	bool mine = (from && strcmp(from, l->who->id) == 0) || (to && strcmp(to, l->who->id) == 0);
+	if ((l->all || mine) && !cf_jbool(d, "revoked"))
+		json_array_append(l->items, d);
+	json_decref(d);
+	return CF_OK;
+}
+
+void cf_h_delegation_list(struct cf_request *req)
+{
+	bool all = req->who.role == CF_ROLE_ADMIN || req->who.role == CF_ROLE_SUPERADMIN;
+	struct dlist l = { .items = json_array(), .who = &req->who, .all = all };
+	cf_store *st = req->srv->store;
+	if (!l.items || st->ops->doc_list(st, "delegation", req->who.tenant, 1000, deleg_item, &l)) {
+		json_decref(l.items);
+		cf_reply_problem(&req->reply, 503, "store-unavailable", "delegations cannot be read now");
+		return;
+	}
+	cf_reply_json_take(&req->reply, 200, json_pack("{s:o}", "items", l.items));
+}
+
+void cf_h_delegation_revoke(struct cf_request *req)
+{
+	struct deleg_ctx *c = calloc(1, sizeof(*c));
+	if (!c || cf_doc_load(req->srv->store, NULL, "delegation", req->params[0], &c->doc,
+	                      &c->version)) {
+		free(c);
+		cf_reply_problem(&req->reply, 404, "not-found", "no such delegation");
+		return;
+	}
+	req->ctx = c;
+	req->ctx_free = deleg_free;
+	if (!policy_ok(req, "delegations.revoke", cf_jstr(c->doc, "org"), NULL, cf_jstr(c->doc, "from")))
+		return;
+	if (cf_jbool(c->doc, "revoked")) {
+		cf_reply_problem(&req->reply, 409, "conflict", "the delegation is revoked already");
+		return;
+	}
+	json_object_set_new(c->doc, "revoked", json_true());
+	req->write = deleg_write;
+	cf_reply_problem(&req->reply, 500, "internal", "the revocation was not stored");
+}
