@@ -1,11 +1,13 @@
 /* POST /v1/auth/prelogin {email}: the Argon2id parameters and salt a client
  * needs to derive its keys. An unknown address gets a stable salt made from
- * the server secret, so the answer does not tell whether an account exists. */
+ * the server secret, with the same parameters, so the answer does not tell
+ * whether an account exists. */
 #include <ctype.h>
 #include <string.h>
 
 #include "crypto/kdf.h"
 #include "server/handlers.h"
+#include "server/identity/identity.h"
 #include "util/encoding.h"
 
 #define PRELOGIN_T_COST 2
@@ -20,6 +22,14 @@ const struct cf_spec cf_spec_auth_prelogin = CF_SPEC(prelogin_fields);
 void cf_h_auth_prelogin(struct cf_request *req)
 {
 	const json_t *email = json_object_get(req->json, "email");
+	json_t *user = NULL;
+	if (cf_user_by_email(req->srv->store, NULL, json_string_value(email), &user, NULL) == CF_OK) {
+		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:I, s:I, s:i, s:O}",
+			"kdf", "argon2id", "t_cost", cf_jint(user, "t_cost"), "m_cost_kib",
+			cf_jint(user, "m_cost_kib"), "parallelism", 1, "salt", json_object_get(user, "salt")));
+		json_decref(user);
+		return;
+	}
 	const char *s = json_string_value(email);
 	size_t len = json_string_length(email);
 

@@ -55,7 +55,7 @@ static const struct key_spec keys[] = {
 	{ "log.file", STR(log_file, K_PATH), 0, 0, NULL },
 	{ "audit.origin", STR(audit_origin, K_STRING), 0, 0, NULL },
 	{ "identity.idle_timeout", NUM(idle_timeout_s, K_DURATION), 1, 24 * 3600, NULL },
-	{ "identity.session_lifetime", NUM(session_lifetime_s, K_DURATION), 60, 30 * 24 * 3600, NULL },
+	{ "identity.session_lifetime", NUM(session_lifetime_s, K_DURATION), 5, 30 * 24 * 3600, NULL },
 	{ "identity.attempts_delay_after", NUM(attempts_delay_after, K_UINT), 1, 100, NULL },
 	{ "identity.attempts_lock_after", NUM(attempts_lock_after, K_UINT), 2, 1000, NULL },
 	{ "identity.invitation_ttl", NUM(invitation_ttl_s, K_DURATION), 60, 30 * 24 * 3600, NULL },

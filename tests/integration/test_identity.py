@@ -486,3 +486,137 @@ def test_roles_tenants_and_locked_sessions_at_every_door(world):
         r = w.call(m, p, b, who=admin_a)
         assert r.status == 401 and r.json()["type"].endswith("session-locked"), (p, r)
     assert w.call("GET", "/v1/me", token="coffre_s_" + "A" * 43).status == 401
+
+
+# --- delegations, recovery, password, lifetime -------------------------------------
+
+def test_delegations_from_professional_to_secretary(world):
+    w = world
+    org = make_org(w)
+    admin = member(w, w.root, "admin@lac.example", "admin", org)
+    prof = member(w, admin, "prof@lac.example", "professional", org)
+    sec = member(w, admin, "sec@lac.example", "secretary", org)
+    patient = member(w, admin, "pat@lac.example", "patient", org)
+    body = {"to_user": sec.user_id, "scope": "documents.administrative"}
+    assert w.call("POST", "/v1/delegations", body, who=sec).status == 403
+    assert w.call("POST", "/v1/delegations", {"to_user": patient.user_id,
+                                              "scope": "appointments"}, who=prof).status == 422
+    assert w.call("POST", "/v1/delegations", {"to_user": sec.user_id, "scope": "everything"},
+                  who=prof).status == 422
+    r = w.call("POST", "/v1/delegations", body, who=prof)
+    assert r.status == 201, r
+    did = r.json()["delegation_id"]
+    items = w.call("GET", "/v1/delegations", who=sec).json()["items"]
+    assert [(d["from"], d["to"], d["scope"]) for d in items] == [
+        (prof.user_id, sec.user_id, "documents.administrative")]
+    assert w.call("GET", "/v1/delegations", who=patient).status == 403
+    assert w.call("DELETE", "/v1/delegations/" + did, who=sec).status == 403
+    assert w.call("DELETE", "/v1/delegations/" + did, who=prof).status == 204
+    assert w.call("DELETE", "/v1/delegations/" + did, who=prof).status == 409
+    assert w.call("GET", "/v1/delegations", who=sec).json()["items"] == []
+    # both states are versions, each with its audit event
+    con = w.s.db()
+    rows = con.execute("SELECT version, op FROM entity_versions WHERE entity='delegation' "
+                       "AND id=? ORDER BY version", (did,)).fetchall()
+    con.close()
+    assert rows == [(1, "create"), (2, "delete")]
+
+
+def test_recovery_sets_a_new_password_and_regeneration_retires_the_old_code(world):
+    w = world
+    org = make_org(w)
+    p = member(w, w.root, "forgetful@lac.example", "patient", org)
+    # a stable, account-revealing-nothing answer for unknown addresses
+    a = w.call("POST", "/v1/auth/recover/begin", {"email": "ghost@nowhere.example"}).json()
+    b = w.call("POST", "/v1/auth/recover/begin", {"email": "ghost@nowhere.example"}).json()
+    assert a["user_id"] == b["user_id"] and a["recovery_bundle"] == b["recovery_bundle"]
+    begin = w.call("POST", "/v1/auth/recover/begin", {"email": p.email}).json()
+    assert begin["user_id"] == p.user_id
+    new_key = os.urandom(32)
+    body = {"email": p.email, "recovery_auth": B64(os.urandom(32)), "salt": begin["salt"],
+            "auth_key": B64(new_key), "bundle": B64(os.urandom(92))}
+    r = w.call("POST", "/v1/auth/recover", body)
+    assert r.status == 401 and r.json()["type"].endswith("login-failed")
+    body["recovery_auth"] = B64(p.recovery_auth)
+    assert w.call("POST", "/v1/auth/recover", body).status == 204
+    assert w.call("GET", "/v1/me", who=p).status == 401  # sessions ended with the old password
+    old = p.auth_key
+    p.auth_key = new_key
+    w.login(p)
+    r = w.call("POST", "/v1/auth/login", {"email": p.email, "auth_key": B64(old),
+                                          "device_pk": B64(p.device_pk)})
+    assert r.status == 401
+    # a new recovery code: the old one stops working
+    fresh = os.urandom(32)
+    r = w.call("POST", "/v1/me/recovery-code", {"recovery_auth": B64(fresh),
+                                                "recovery_bundle": B64(os.urandom(92))}, who=p)
+    assert r.status == 204
+    body["auth_key"] = B64(os.urandom(32))
+    assert w.call("POST", "/v1/auth/recover", body).status == 401
+    body["recovery_auth"] = B64(fresh)
+    assert w.call("POST", "/v1/auth/recover", body).status == 204
+
+
+def test_password_change_needs_the_current_one(world):
+    w = world
+    root = w.root
+    salt = w.call("POST", "/v1/auth/password/salt", who=root).json()
+    new = os.urandom(32)
+    body = {"auth_key": B64(os.urandom(32)), "new_salt": salt["salt"], "new_auth_key": B64(new),
+            "new_bundle": B64(os.urandom(92))}
+    assert w.call("POST", "/v1/auth/password", body, who=root).status == 401
+    body["auth_key"] = B64(root.auth_key)
+    assert w.call("POST", "/v1/auth/password", body, who=root).status == 204
+    r = w.call("POST", "/v1/auth/prelogin", {"email": root.email})
+    assert r.json()["salt"] == salt["salt"]
+    root.auth_key = new
+    w.login(root)
+
+
+def test_phone_and_pin_changes(world):
+    w = world
+    root = w.root
+    assert w.call("PUT", "/v1/me/phone", {"phone": "0612345678"}, who=root).status == 422
+    assert w.call("PUT", "/v1/me/phone", {"phone": "+33612345678"}, who=root).status == 204
+    assert "sms" in w.call("GET", "/v1/me", who=root).json()["second_factors"]
+    assert w.call("POST", "/v1/me/pin", {"pin": "12ab"}, who=root).status == 422
+    assert w.call("POST", "/v1/me/pin", {"pin": "97531"}, who=root).status == 204
+    root.pin = "97531"
+    time.sleep(3.5)
+    assert w.call("POST", "/v1/auth/unlock", {"pin": "97531"}, who=root).status == 200
+
+
+def test_sessions_end_at_their_absolute_lifetime(coffred_factory, tmp_path, smtp):
+    code = init(tmp_path)
+    conf = ("smtp.url = %s\nsmtp.from = c@p.example\nidentity.session_lifetime = 5s\n"
+            "identity.idle_timeout = 1h\n" % smtp.url)
+    s = coffred_factory(config=conf, data_dir=tmp_path / "d")
+    w = World(s, smtp)
+    p = Person("root@platform.example")
+    w.enrol(p, code)
+    info = w.login(p)
+    assert info["expires_in_s"] == 5
+    assert w.call("GET", "/v1/me", who=p).status == 200
+    time.sleep(6)
+    assert w.call("GET", "/v1/me", who=p).status == 401
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/v1/auth/login", {"email": "a@b.example", "auth_key": "AAAA", "device_pk": B64(b"x" * 32)}),
+    ("/v1/auth/login", {"email": "a@b.example", "auth_key": B64(b"x" * 32)}),
+    ("/v1/auth/second-factor", {"pending": "0" * 32, "method": "email", "code": "12345a"}),
+    ("/v1/auth/second-factor", {"pending": "xyz", "method": "email", "code": "123456"}),
+    ("/v1/auth/second-factor", {"pending": "0" * 32, "method": "fax", "code": "123456"}),
+    ("/v1/invitations", {"email": "a@b.example", "role": "king", "org_id": "0" * 32}),
+    ("/v1/orgs", {"name": ""}),
+    ("/v1/orgs", {"name": "x", "device_approval": "yes"}),
+    ("/v1/auth/recover", {"email": "a@b.example"}),
+])
+def test_bad_identity_input_changes_nothing(world, path, body):
+    w = world
+    db = os.path.join(w.s.data_dir, "coffre.db")
+    before = db_snapshot(db)
+    r = w.call("POST", path, body, who=w.root)
+    assert 400 <= r.status < 500, r
+    assert r.header("Content-Type") == "application/problem+json"
+    assert db_snapshot(db) == before
