@@ -581,9 +581,10 @@ enum cf_id_failure {
 	                          password or recovery code found locally */
 	CF_ID_FAIL_LOCKED,     /* session-locked: unlock with the PIN */
 	CF_ID_FAIL_WRONG_PIN,  /* wrong-pin; tries_left */
-	CF_ID_FAIL_EXPIRED,    /* session-expired, or a token the server does
-	                          not know: log in again (the profile's session
-	                          is removed) */
+	CF_ID_FAIL_EXPIRED,    /* session-expired, or (on a session call)
+	                          unauthenticated: a token the server no longer
+	                          takes; log in again (the profile's session is
+	                          removed) */
 	CF_ID_FAIL_THROTTLED,  /* too-many-attempts; retry_after_s */
 	CF_ID_FAIL_WIPED,      /* device-wiped: this profile's device key, session
 	                          and key bundle were deleted */
@@ -591,6 +592,8 @@ enum cf_id_failure {
 	CF_ID_FAIL_KEYS,       /* the server's key bundle does not open with the
 	                          password, or its public keys do not match */
 	CF_ID_FAIL_OTHER,      /* any other problem answer (see status, type) */
+	CF_ID_FAIL_PENDING,    /* device-pending: an administrator must approve
+	                          this device first */
 };
 
 struct cf_id_problem {
@@ -866,8 +869,11 @@ cf_err cf_device_approve(cf_client *client, const char *id, json_t **ret,
                          struct cf_id_problem *problem);
 cf_err cf_device_wipe(cf_client *client, const char *id, json_t **ret,
                       struct cf_id_problem *problem);
-/* POST /v1/api-keys {scopes, allow, label}: the answer holds the key, shown
- * once; GET /v1/api-keys; DELETE /v1/api-keys/{id}. */
+/* POST /v1/api-keys {scopes, allow, label}: scopes are sent joined by ' '
+ * ("audit.read versions.read"), networks by ", " (CIDRs), so no item may
+ * hold a blank or a comma; at most 64 scopes, 32 networks, a label of 64
+ * characters. The answer holds the key, shown once (wipe it:
+ * cf_json_wipe_decref). GET /v1/api-keys; DELETE /v1/api-keys/{id}. */
 cf_err cf_apikey_create(cf_client *client, const char *const *scopes,
                         size_t n_scopes, const char *const *allow,
                         size_t n_allow, const char *label, json_t **ret,
