@@ -24,6 +24,9 @@ enum cli_exit {
 	CLI_EXIT_USAGE = 2,     /* bad command line or option value */
 	CLI_EXIT_TLS = 3,       /* TLS handshake or server certificate */
 	CLI_EXIT_CONNECT = 4,   /* cannot resolve, connect, or timed out */
+	CLI_EXIT_LOG = 5,       /* the audit log does not verify (rollback, fork, bad proof) */
+	CLI_EXIT_AUTH = 6,      /* authentication failed, locked, throttled, not logged in */
+	CLI_EXIT_WIPED = 7,     /* the server wiped this device */
 };
 
 /* A handler helper's "keep going" (not an exit status). */

@@ -17,7 +17,6 @@
 
 /* Exit status for a log that does not verify (DESIGN §9 "non-zero with a
  * reason"; scripts tell it from a network failure). */
-#define CLI_EXIT_LOG 5
 
 static const char audit_help[] =
 	"subcommands:\n"

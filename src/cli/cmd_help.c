@@ -56,6 +56,8 @@ int cli_cmd_help(struct cli *cli, int argc, char **argv)
 	       "\n"
 	       "Exit status: 0 success, 1 failure, 2 usage error, 3 TLS or "
 	       "certificate\n"
-	       "problem, 4 cannot connect to the server.\n");
+	       "problem, 4 cannot connect to the server, 5 the audit log does not "
+	       "verify,\n"
+	       "6 authentication failed or session locked, 7 this device was wiped.\n");
 	return CLI_EXIT_OK;
 }

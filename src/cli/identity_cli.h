@@ -10,13 +10,6 @@
 
 #include "cli/cli.h"
 
-/* Exit statuses beyond cli.h's (DESIGN §9: scripts tell them apart). 5 is
- * `audit`'s log inconsistency. */
-#define CLI_EXIT_AUTH   6   /* authentication failed, locked, throttled,
-                               not logged in */
-#define CLI_EXIT_WIPED  7   /* the server wiped this device; its key and
-                               session were deleted from the profile */
-
 /* --- command handlers (one line each in commands.c) ------------------------ */
 
 int cli_cmd_enrol(struct cli *cli, int argc, char **argv);
