@@ -13,7 +13,7 @@ run_pkgs=(build-essential pkg-config meson ninja-build
           libmicrohttpd-dev libgnutls28-dev libsodium-dev libjansson-dev
           libsqlite3-dev libcurl4-gnutls-dev libpq-dev ca-certificates openssl)
 test_pkgs=(libcmocka-dev python3-pytest clang libclang-rt-14-dev sqlite3
-           python3-aiosmtpd python3-cryptography oathtool postgresql procps iproute2)
+           python3-aiosmtpd python3-cryptography python3-argon2 argon2 oathtool procps)
 bench_pkgs=(wrk nginx-light procps curl)
 
 case "$what" in
