@@ -417,6 +417,27 @@ static cf_err sf_write(struct cf_audit_tx *atx, struct cf_request *req)
 	return err;
 }
 
+/* The pending login and its user into a new context, or the generic 401. */
+static struct sf_ctx *load_pending(struct cf_request *req, const char *pid)
+{
+	cf_store *st = req->srv->store;
+	struct sf_ctx *c = calloc(1, sizeof(*c));
+	if (!c) {
+		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		return NULL;
+	}
+	req->ctx = c;
+	req->ctx_free = sf_free;
+	const char *uid = NULL;
+	if (cf_eph_load(st, NULL, "pending", pid, &c->pending) != CF_OK ||
+	    !(uid = cf_jstr(c->pending, "user")) ||
+	    cf_doc_load(st, NULL, "user", uid, &c->user, NULL) != CF_OK) {
+		login_failed(req);
+		return NULL;
+	}
+	return c;
+}
+
 void cf_h_second_factor(struct cf_request *req)
 {
 	const char *pid = cf_jstr(req->json, "pending");
@@ -433,21 +454,10 @@ void cf_h_second_factor(struct cf_request *req)
 		                 "field 'method' must be email, sms or totp");
 		return;
 	}
-	cf_store *st = req->srv->store;
-	struct sf_ctx *c = calloc(1, sizeof(*c));
-	if (!c) {
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+	struct sf_ctx *c = load_pending(req, pid);
+	if (!c)
 		return;
-	}
-	req->ctx = c;
-	req->ctx_free = sf_free;
-	const char *uid = NULL;
-	if (cf_eph_load(st, NULL, "pending", pid, &c->pending) != CF_OK ||
-	    !(uid = cf_jstr(c->pending, "user")) ||
-	    cf_doc_load(st, NULL, "user", uid, &c->user, NULL) != CF_OK) {
-		login_failed(req);
-		return;
-	}
+	const char *uid = cf_jstr(c->pending, "user");
 	if (!cf_attempts_allowed(req, CF_ATT_CODE, uid))
 		return;
 	c->ok = check_code(req, c, method, code);
@@ -478,21 +488,10 @@ void cf_h_second_factor_send(struct cf_request *req)
 {
 	const char *pid = cf_jstr(req->json, "pending");
 	const char *method = cf_jstr(req->json, "method");
-	cf_store *st = req->srv->store;
-	struct sf_ctx *c = calloc(1, sizeof(*c));
-	if (!c) {
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+	struct sf_ctx *c = load_pending(req, pid);
+	if (!c)
 		return;
-	}
-	req->ctx = c;
-	req->ctx_free = sf_free;
-	const char *uid = NULL;
-	if (cf_eph_load(st, NULL, "pending", pid, &c->pending) != CF_OK ||
-	    !(uid = cf_jstr(c->pending, "user")) ||
-	    cf_doc_load(st, NULL, "user", uid, &c->user, NULL) != CF_OK) {
-		login_failed(req);
-		return;
-	}
+	const char *uid = cf_jstr(c->pending, "user");
 	if ((strcmp(method, "email") && strcmp(method, "sms")) ||
 	    (strcmp(method, "sms") == 0 && !cf_jstr(c->user, "phone"))) {
 		cf_reply_problem(&req->reply, 422, "invalid-field",
