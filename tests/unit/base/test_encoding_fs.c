@@ -56,6 +56,32 @@ static void b64url_round_trip_and_strictness(void **state)
 	assert_int_equal(cf_b64url_decode(out, sizeof(out), &len, "A", 1), CF_ERR_INVALID);
 }
 
+static void base32_round_trip_and_strictness(void **state)
+{
+	/* RFC 4648 test vector "foobar" -> MZXW6YTBOI (no padding) */
+	char out[64];
+	assert_int_equal(cf_base32_encode(out, sizeof(out), (const uint8_t *)"foobar", 6), CF_OK);
+	assert_string_equal(out, "MZXW6YTBOI");
+	uint8_t back[6];
+	assert_int_equal(cf_base32_decode(back, 6, "mzxw-6ytb oi"), CF_OK);
+	assert_memory_equal(back, "foobar", 6);
+	uint8_t raw[20], raw2[20];
+	for (int i = 0; i < 20; i++)
+		raw[i] = (uint8_t)(i * 13 + 7);
+	assert_int_equal(cf_base32_encode(out, sizeof(out), raw, 20), CF_OK);
+	assert_int_equal(strlen(out), 32);
+	assert_int_equal(cf_base32_decode(raw2, 20, out), CF_OK);
+	assert_memory_equal(raw, raw2, 20);
+	uint8_t keep[6] = { 1, 2, 3, 4, 5, 6 };
+	assert_int_equal(cf_base32_decode(keep, 6, "MZXW6YTBO1"), CF_ERR_INVALID); /* '1' */
+	assert_int_equal(cf_base32_decode(keep, 6, "MZXW6YTB"), CF_ERR_INVALID);   /* short */
+	assert_int_equal(cf_base32_decode(keep, 6, "MZXW6YTBOIAA"), CF_ERR_INVALID); /* long */
+	assert_int_equal(cf_base32_decode(keep, 6, "MZXW6YTBOJ"), CF_ERR_INVALID); /* stray bits */
+	assert_int_equal(cf_base32_decode(keep, 6, "MZXW6YTBOI="), CF_ERR_INVALID);
+	assert_int_equal(keep[0], 1);
+	assert_int_equal(cf_base32_encode(out, 10, raw, 20), CF_ERR_TOO_LARGE);
+}
+
 static void secret_file_modes(void **state)
 {
 	char dir[] = "/tmp/cf-fs-XXXXXX";
@@ -114,6 +140,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hex_round_trip_and_strictness),
 		cmocka_unit_test(b64url_round_trip_and_strictness),
+		cmocka_unit_test(base32_round_trip_and_strictness),
 		cmocka_unit_test(secret_file_modes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
