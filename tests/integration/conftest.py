@@ -143,6 +143,28 @@ class Coffred:
             if own:
                 c.close()
 
+    def headers_only(self, method, path, headers):
+        """Sends a request's head without its body and reads the answer: for
+        refusals decided from the headers (413 by Content-Length), which the
+        server sends before closing, so no body is ever written."""
+        raw = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        tls = self.ssl_context().wrap_socket(raw, server_hostname="127.0.0.1")
+        head = "%s %s HTTP/1.1\r\nHost: localhost\r\n" % (method, path)
+        head += "".join("%s: %s\r\n" % kv for kv in headers.items()) + "\r\n"
+        tls.sendall(head.encode())
+        data = b""
+        while True:
+            chunk = tls.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        tls.close()
+        top, _, body = data.partition(b"\r\n\r\n")
+        lines = top.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        hdrs = [tuple(x.split(": ", 1)) for x in lines[1:]]
+        return Response(status, hdrs, body)
+
     def db(self):
         return sqlite3.connect(os.path.join(self.data_dir, "coffre.db"))
 
