@@ -40,6 +40,7 @@ static const struct rule {
 	{ "devices.list",              { 0, OWN, OWN, OWN, IN_ORG, ALL }, NULL, false },
 	{ "devices.approve",           { 0, 0, 0, 0, IN_ORG, ALL }, NULL, false },
 	{ "devices.wipe",              { 0, OWN, OWN, OWN, IN_ORG, ALL }, NULL, false },
+	{ "devices.certificate",       { 0, OWN, OWN, OWN, IN_ORG, ALL }, NULL, false },
 	{ "apikeys.manage",            { 0, 0, 0, 0, IN_ORG, ALL }, NULL, false },
 	{ "audit.events",              { 0, 0, 0, 0, 0, ALL }, "audit.read", true },
 	{ "audit.proof.inclusion",     { 0, 0, 0, 0, 0, ALL }, "audit.read", true },

@@ -29,6 +29,7 @@ static const char *const env_choices[] = { "test", "production", NULL };
 static const char *const backend_choices[] = { "sqlite", NULL };
 static const char *const level_choices[] = { "error", "warn", "info", "debug", NULL };
 static const char *const starttls_choices[] = { "off", "required", NULL };
+static const char *const client_cert_choices[] = { "off", "optional", "required", NULL };
 
 #define STR(field, t) t, offsetof(struct cf_config, field), sizeof(((struct cf_config *)0)->field)
 #define NUM(field, t) t, offsetof(struct cf_config, field), sizeof(uint64_t)
@@ -39,6 +40,8 @@ static const struct key_spec keys[] = {
 	{ "data_dir", STR(data_dir, K_PATH), 0, 0, NULL },
 	{ "tls.cert_file", STR(tls_cert_file, K_PATH), 0, 0, NULL },
 	{ "tls.key_file", STR(tls_key_file, K_PATH), 0, 0, NULL },
+	{ "tls.client_cert", K_ENUM, offsetof(struct cf_config, client_cert), 0, 0, 0, client_cert_choices },
+	{ "tls.client_cert_bootstrap_listen", STR(client_cert_bootstrap_listen, K_STRING), 0, 0, NULL },
 	{ "store.backend", STR(store_backend, K_ENUM), 0, 0, backend_choices },
 	{ "store.sqlite.path", STR(sqlite_path, K_PATH), 0, 0, NULL },
 	{ "blobs.dir", STR(blobs_dir, K_PATH), 0, 0, NULL },
@@ -236,6 +239,8 @@ cf_err cf_config_set(struct cf_config *cfg, const char *key, const char *value,
 		}
 		if (strcmp(k->name, "environment") == 0)
 			cfg->environment = i == 0 ? CF_ENV_TEST : CF_ENV_PRODUCTION;
+		else if (strcmp(k->name, "tls.client_cert") == 0)
+			cfg->client_cert = (enum cf_client_cert)i;
 		else
 			copy_str(base + k->offset, k->size, value);
 		return CF_OK;
@@ -376,6 +381,28 @@ cf_err cf_config_finish(struct cf_config *cfg, char *msg, size_t cap)
 	if ((cfg->tls_cert_file[0] == '\0') != (cfg->tls_key_file[0] == '\0')) {
 		set_msg(msg, cap, "keys 'tls.cert_file' and 'tls.key_file': set both or neither");
 		return CF_ERR_CONFIG;
+	}
+	if (strcmp(cfg->client_cert_bootstrap_listen, "off") == 0)
+		cfg->client_cert_bootstrap_listen[0] = '\0';
+	if (cfg->client_cert_bootstrap_listen[0]) {
+		char bhost[64];
+		uint16_t bport;
+		if (cfg->client_cert != CF_CLIENT_CERT_REQUIRED) {
+			set_msg(msg, cap, "key 'tls.client_cert_bootstrap_listen': only with "
+			        "tls.client_cert = required");
+			return CF_ERR_CONFIG;
+		}
+		if (cf_parse_listen(cfg->client_cert_bootstrap_listen, bhost, sizeof(bhost), &bport) ||
+		    bport == 0) {
+			set_msg(msg, cap, "key 'tls.client_cert_bootstrap_listen': '%s' is not ADDRESS:PORT "
+			        "with a numeric address and a port from 1 to 65535",
+			        cfg->client_cert_bootstrap_listen);
+			return CF_ERR_CONFIG;
+		}
+		if (strcmp(cfg->client_cert_bootstrap_listen, cfg->listen) == 0) {
+			set_msg(msg, cap, "key 'tls.client_cert_bootstrap_listen': must differ from 'listen'");
+			return CF_ERR_CONFIG;
+		}
 	}
 	if (cfg->environment == CF_ENV_PRODUCTION) {
 		if (cfg->tls_cert_file[0] == '\0') {

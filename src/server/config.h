@@ -11,6 +11,11 @@
 
 enum cf_environment { CF_ENV_TEST, CF_ENV_PRODUCTION };
 
+/* tls.client_cert (docs/internals/mtls.md): off = no client certificates;
+ * optional = asked for and checked when given; required = the handshake
+ * fails without a valid device certificate. */
+enum cf_client_cert { CF_CLIENT_CERT_OFF, CF_CLIENT_CERT_OPTIONAL, CF_CLIENT_CERT_REQUIRED };
+
 #define CF_CONFIG_PATH_MAX 1024
 
 struct cf_config {
@@ -19,6 +24,9 @@ struct cf_config {
 	char data_dir[CF_CONFIG_PATH_MAX];
 	char tls_cert_file[CF_CONFIG_PATH_MAX]; /* empty: generated in data_dir/tls */
 	char tls_key_file[CF_CONFIG_PATH_MAX];
+	enum cf_client_cert client_cert;       /* tls.client_cert, default off */
+	char client_cert_bootstrap_listen[128]; /* with required: ADDR:PORT without client
+	                                          certificates for enrolment and login; "" = none */
 	char store_backend[16];       /* "sqlite" */
 	char sqlite_path[CF_CONFIG_PATH_MAX];   /* empty: data_dir/coffre.db */
 	char blobs_dir[CF_CONFIG_PATH_MAX];     /* empty: data_dir/blobs */

@@ -52,6 +52,8 @@ static const struct cf_route routes[] = {
 	{ "GET", "/v1/devices", cf_h_device_list, 0, "devices.list", NULL },
 	{ "POST", "/v1/devices/{id}/approve", cf_h_device_approve, 0, "devices.approve", NULL },
 	{ "POST", "/v1/devices/{id}/wipe", cf_h_device_wipe, 0, "devices.wipe", NULL },
+	{ "POST", "/v1/devices/{id}/certificate", cf_h_device_certificate, 0, "devices.certificate",
+	  &cf_spec_device_certificate },
 	{ "POST", "/v1/api-keys", cf_h_apikey_create, 0, "apikeys.manage", &cf_spec_apikey },
 	{ "GET", "/v1/api-keys", cf_h_apikey_list, 0, "apikeys.manage", NULL },
 	{ "DELETE", "/v1/api-keys/{id}", cf_h_apikey_revoke, 0, "apikeys.manage", NULL },

@@ -107,6 +107,7 @@ void cf_h_user_sessions_revoke(struct cf_request *req);
 void cf_h_device_list(struct cf_request *req);
 void cf_h_device_approve(struct cf_request *req);
 void cf_h_device_wipe(struct cf_request *req);
+void cf_h_device_certificate(struct cf_request *req); /* devcert_api.c */
 void cf_h_apikey_create(struct cf_request *req);
 void cf_h_apikey_list(struct cf_request *req);
 void cf_h_apikey_revoke(struct cf_request *req);
@@ -128,6 +129,6 @@ extern const struct cf_spec cf_spec_enrol_begin, cf_spec_enrol, cf_spec_login,
 	cf_spec_second_factor, cf_spec_second_factor_send, cf_spec_unlock, cf_spec_invite,
 	cf_spec_org, cf_spec_unit, cf_spec_role, cf_spec_apikey, cf_spec_totp_confirm, cf_spec_pin,
 	cf_spec_phone, cf_spec_recovery_code, cf_spec_password, cf_spec_recover_begin, cf_spec_recover,
-	cf_spec_delegation;
+	cf_spec_delegation, cf_spec_device_certificate;
 
 #endif

@@ -37,6 +37,7 @@ static const struct {
 	{ "devices.list",          { "Y--n", "Y--n", "Y--n", "YYYn", "YYYY" } },
 	{ "devices.approve",       { "---n", "---n", "---n", "YYYn", "YYYY" } },
 	{ "devices.wipe",          { "Y--n", "Y--n", "Y--n", "YYYn", "YYYY" } },
+	{ "devices.certificate",   { "Y--n", "Y--n", "Y--n", "YYYn", "YYYY" } },
 	{ "apikeys.manage",        { "---n", "---n", "---n", "YYYn", "YYYY" } },
 	{ "audit.events",          { "---n", "---n", "---n", "---n", "YYYY" } },
 	{ "audit.proof.inclusion", { "---n", "---n", "---n", "---n", "YYYY" } },

@@ -1,0 +1,177 @@
+/* POST /v1/devices/{id}/certificate {csr}: coffred's device CA issues a
+ * client certificate (mTLS, docs/internals/mtls.md) for one device, from a
+ * CSR made on that device. The device's own user or an admin of its
+ * organisation may ask (policy "devices.certificate"); a wiped device gets
+ * 409; a refused CSR gets 422 and nothing is stored. The certificate's
+ * SHA-256 goes into a new version of the device document (cert_sha256), in
+ * the same transaction as the audit event: from then on that device's
+ * sessions are accepted only with that certificate. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/devcert.h"
+#include "server/identity/identity.h"
+
+/* The body is {csr: PEM}. PEM is multi-line, which the declarative string
+ * type refuses (no control characters), so the one field is checked here. */
+const struct cf_spec cf_spec_device_certificate = { NULL, 0, true };
+
+/* The csr member if the body is exactly {csr: PEM text}; else answers 422. */
+static const char *csr_field(struct cf_request *req, size_t *ret_len)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(req->json, key, v) {
+		if (strcmp(key, "csr") != 0) {
+			cf_reply_problem(&req->reply, 422, "invalid-field",
+			                 "field '%.64s' is not accepted here", key);
+			return NULL;
+		}
+	}
+	const json_t *csr = json_object_get(req->json, "csr");
+	if (!csr) {
+		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'csr' is required");
+		return NULL;
+	}
+	const char *s = json_string_value(csr);
+	size_t len = json_string_length(csr);
+	if (!s || len == 0 || len > CF_DEVCERT_CSR_MAX) {
+		cf_reply_problem(&req->reply, 422, "invalid-field",
+		                 "field 'csr' must be a PEM certificate request of 1 to %d bytes",
+		                 CF_DEVCERT_CSR_MAX);
+		return NULL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c >= 0x7f) {
+			cf_reply_problem(&req->reply, 422, "invalid-field",
+			                 "field 'csr' must be PEM text (ASCII lines)");
+			return NULL;
+		}
+	}
+	*ret_len = len;
+	return s;
+}
+
+struct cert_ctx {
+	json_t *dev;
+	uint64_t version;
+	char *cert_pem;
+	char fp[65];
+};
+
+static void cert_ctx_free(void *p)
+{
+	struct cert_ctx *c = p;
+	if (!c)
+		return;
+	json_decref(c->dev);
+	free(c->cert_pem);
+	free(c);
+}
+
+static cf_err cert_write(struct cf_audit_tx *atx, struct cf_request *req)
+{
+	struct cert_ctx *c = req->ctx;
+	json_object_set_new(c->dev, "cert_sha256", json_string(c->fp));
+	json_object_set_new(c->dev, "cert_issued_ms", json_integer((json_int_t)cf_now_ms()));
+	cf_err err = cf_doc_save(atx, &req->audit.fields, "device", cf_jstr(c->dev, "id"),
+	                         cf_jstr(c->dev, "org"), c->version + 1, c->dev, "update");
+	if (err == CF_ERR_CONFLICT) {
+		cf_reply_problem(&req->reply, 409, "conflict", "the device changed meanwhile; try again");
+		return err;
+	}
+	struct cf_devca *ca = cf_devca_current();
+	if (!err && ca)
+		cf_reply_json_take(&req->reply, 201, json_pack("{s:s, s:s, s:s, s:s}", "device_id",
+		                   cf_jstr(c->dev, "id"), "certificate", c->cert_pem, "ca",
+		                   cf_devca_pem(ca), "cert_sha256", c->fp));
+	return err;
+}
+
+/* The policy's answer for this device; true when allowed. */
+static bool allowed(struct cf_request *req, const json_t *dev)
+{
+	json_t *owner = NULL;
+	const char *unit = NULL;
+	if (cf_doc_load(req->srv->store, NULL, "user", cf_jstr(dev, "user"), &owner, NULL) == CF_OK)
+		unit = cf_jstr(owner, "unit");
+	char why[160];
+	enum cf_relation rel = cf_policy_relation(&req->who, cf_jstr(dev, "org"), unit,
+	                                          cf_jstr(dev, "user"));
+	enum cf_policy_decision d = cf_policy_on(&req->who, "devices.certificate", rel, why,
+	                                         sizeof(why));
+	json_decref(owner);
+	if (d == CF_POLICY_ALLOW)
+		return true;
+	if (d == CF_POLICY_NOT_FOUND)
+		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
+	else
+		cf_reply_problem(&req->reply, 403, "forbidden", "%s", why);
+	return false;
+}
+
+void cf_h_device_certificate(struct cf_request *req)
+{
+	struct cf_devca *ca = cf_devca_current();
+	if (!ca) {
+		cf_reply_problem(&req->reply, 503, "unavailable", "the device CA is not loaded");
+		return;
+	}
+	size_t csr_len = 0;
+	const char *csr = csr_field(req, &csr_len);
+	if (!csr)
+		return;
+	uint64_t v = 0;
+	json_t *dev = NULL;
+	cf_err err = cf_doc_load(req->srv->store, NULL, "device", req->params[0], &dev, &v);
+	if (err == CF_ERR_STORE) {
+		cf_reply_problem(&req->reply, 503, "store-unavailable", "the store does not answer");
+		return;
+	}
+	if (err) {
+		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
+		return;
+	}
+	if (!allowed(req, dev)) {
+		json_decref(dev);
+		return;
+	}
+	const char *status = cf_jstr(dev, "status");
+	if (status && strcmp(status, "wiped") == 0) {
+		json_decref(dev);
+		cf_reply_problem(&req->reply, 409, "conflict",
+		                 "the device is wiped: it gets no certificate");
+		return;
+	}
+	const char *org = cf_jstr(dev, "org");
+	const char *id = cf_jstr(dev, "id");
+	struct cert_ctx *c = calloc(1, sizeof(*c));
+	if (!c || !org || !id) {
+		free(c);
+		json_decref(dev);
+		cf_reply_problem(&req->reply, c ? 500 : 503, c ? "internal" : "overloaded",
+		                 c ? "the device document is incomplete" : "out of memory");
+		return;
+	}
+	char why[256];
+	err = cf_devca_issue(ca, csr, csr_len, id, org, time(NULL), CF_DEVCERT_DAYS, &c->cert_pem,
+	                     c->fp, why, sizeof(why));
+	if (err) {
+		free(c);
+		json_decref(dev);
+		if (err == CF_ERR_INVALID)
+			cf_reply_problem(&req->reply, 422, "invalid-field", "%s", why);
+		else
+			cf_reply_problem(&req->reply, 503, "unavailable", "%s", why);
+		return;
+	}
+	c->dev = dev;
+	c->version = v;
+	req->ctx = c;
+	req->ctx_free = cert_ctx_free;
+	req->write = cert_write;
+	cf_reply_problem(&req->reply, 500, "internal", "the certificate was not recorded");
+}
