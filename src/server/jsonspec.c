@@ -40,6 +40,19 @@ static bool is_id(const char *s, size_t len)
 static cf_err check_field(const struct cf_field *f, const json_t *v, char *why, size_t cap)
 {
 	switch (f->type) {
+	case CF_FT_PEM: {
+		const char *s = json_string_value(v);
+		size_t len = json_string_length(v);
+		bool ok = s && len >= f->min && len <= f->max;
+		for (size_t i = 0; ok && i < len; i++)
+			ok = (s[i] >= 0x20 && s[i] < 0x7f) || s[i] == '\n' || s[i] == '\r';
+		if (!ok) {
+			snprintf(why, cap, "field '%s' must be a PEM text of %zu to %zu bytes", f->name,
+			         f->min, f->max);
+			return CF_ERR_INVALID;
+		}
+		return CF_OK;
+	}
 	case CF_FT_STRING:
 	case CF_FT_EMAIL:
 	case CF_FT_ID:

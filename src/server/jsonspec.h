@@ -18,6 +18,7 @@ enum cf_ftype {
 	CF_FT_ID,       /* 32 lowercase hex characters */
 	CF_FT_OBJECT,   /* any object; min/max = members */
 	CF_FT_ARRAY,    /* any array; min/max = items */
+	CF_FT_PEM,      /* printable ASCII and line breaks (a PEM block); min/max = bytes */
 };
 
 struct cf_field {

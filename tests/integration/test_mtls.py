@@ -18,7 +18,7 @@ import pytest
 from conftest import (COFFRED, Response, audit_events_since, audit_size, db_snapshot, free_port,
                       sanitizer_env)
 from sinks import SmtpSink
-from test_identity import Person, World, init, invite, make_org, member
+from test_identity import B64, Person, World, init, invite, make_org, member
 
 # --- key material made by openssl, as a device would ---------------------------------
 
@@ -522,3 +522,35 @@ def test_config_is_checked(tmp_path, conf, word):
                         "127.0.0.1:0", "--config", str(path)], capture_output=True, text=True,
                        timeout=60, env=sanitizer_env())
     assert r.returncode != 0 and word in r.stderr, r.stderr
+
+
+def test_certificate_issued_at_enrolment(coffred_factory, tmp_path, smtp):
+    """The issue's flow: the CSR goes with the enrolment and the device comes
+    out of it with its certificate; its sessions then need that certificate."""
+    w = start_world(coffred_factory, tmp_path, smtp, "tls.client_cert = optional\n")
+    org = w.call("POST", "/v1/orgs", {"name": "Lac"}, who=w.root).json()["org_id"]
+    r = w.call("POST", "/v1/invitations", {"email": "doc@lac.example", "role": "professional",
+                                           "org_id": org}, who=w.root)
+    assert r.status == 201
+    code = w.invitation_code("doc@lac.example")
+    p = Person("doc@lac.example")
+    key = DeviceKey(tmp_path, "doc")
+    body = {"code": code, "email": p.email, "auth_key": B64(p.auth_key),
+            "sign_pk": B64(p.sign_pk), "enc_pk": B64(p.enc_pk), "bundle": B64(os.urandom(92)),
+            "recovery_bundle": B64(os.urandom(92)), "recovery_auth": B64(p.recovery_auth),
+            "pin": p.pin, "device_pk": B64(p.device_pk), "second_factor": {"method": "email"},
+            "csr": "not a csr at all, just text\n" * 3}
+    r = w.call("POST", "/v1/enrol", body)
+    assert r.status == 422 and "csr" in r.json()["detail"]
+    body["csr"] = key.csr_pem()
+    r = w.call("POST", "/v1/enrol", body)
+    assert r.status == 201, r
+    ans = r.json()
+    key.save_cert(ans["certificate"])
+    assert "CN=%s" % ans["device_id"] in x509_text(ans["certificate"])
+    assert ans["cert_sha256"] == der_sha256(ans["certificate"])
+    with_cert = World(Client(w.server, key=key), w.smtp)
+    with_cert.login(p)
+    assert with_cert.call("GET", "/v1/me", who=p).status == 200
+    r = w.call("GET", "/v1/me", who=p)  # the same session without the certificate
+    assert r.status == 403

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit/versions.h"
 #include "crypto/pwhash.h"
+#include "server/devcert.h"
 #include "server/identity/identity.h"
 #include "server/notify/notify.h"
 #include "util/encoding.h"
@@ -32,6 +34,7 @@ static const struct cf_field enrol_fields[] = {
 	{ "pin", CF_FT_STRING, true, 4, 12 },
 	{ "device_pk", CF_FT_B64URL, true, 32, 32 },
 	{ "second_factor", CF_FT_OBJECT, true, 1, 2 },
+	{ "csr", CF_FT_PEM, false, 64, 8192 },
 };
 const struct cf_spec cf_spec_enrol = CF_SPEC(enrol_fields);
 
@@ -93,6 +96,7 @@ void cf_h_enrol_begin(struct cf_request *req)
 struct enrol_ctx {
 	json_t *user;     /* the new user's document */
 	json_t *device;
+	char *cert_pem;   /* the device certificate, when a CSR came with the enrolment */
 	char user_id[33], device_id[33], org[33];
 	uint8_t sign_pk[32], enc_pk[32], device_pk[32];
 };
@@ -104,6 +108,7 @@ static void enrol_free(void *p)
 		return;
 	json_decref(c->user);
 	json_decref(c->device);
+	free(c->cert_pem);
 	free(c);
 }
 
@@ -179,10 +184,17 @@ static cf_err enrol_write(struct cf_audit_tx *atx, struct cf_request *req)
 		err = cf_key_register(atx, base, "user-enc", c->user_id, c->enc_pk, 32, NULL);
 	if (!err)
 		err = cf_key_register(atx, base, "device", c->device_id, c->device_pk, 32, NULL);
-	if (!err)
-		cf_reply_json_take(&req->reply, 201, json_pack("{s:s, s:s, s:s, s:s, s:s}",
+	if (!err) {
+		json_t *ans = json_pack("{s:s, s:s, s:s, s:s, s:s}",
 			"user_id", c->user_id, "org_id", c->org, "role", cf_jstr(inv, "role"),
-			"device_id", c->device_id, "device_status", cf_jstr(c->device, "status")));
+			"device_id", c->device_id, "device_status", cf_jstr(c->device, "status"));
+		if (ans && c->cert_pem && cf_devca_current()) {
+			json_object_set_new(ans, "certificate", json_string(c->cert_pem));
+			json_object_set_new(ans, "ca", json_string(cf_devca_pem(cf_devca_current())));
+			json_object_set(ans, "cert_sha256", json_object_get(c->device, "cert_sha256"));
+		}
+		cf_reply_json_take(&req->reply, 201, ans);
+	}
 	json_decref(inv);
 	return err;
 }
@@ -261,6 +273,23 @@ void cf_h_enrol(struct cf_request *req)
 	if (!c->user || !c->device) {
 		cf_reply_problem(&req->reply, 500, "internal", "out of memory");
 		return;
+	}
+	/* A CSR with the enrolment: the device gets its certificate at once. */
+	const char *csr = cf_jstr(b, "csr");
+	if (csr) {
+		struct cf_devca *ca = cf_devca_current();
+		char fp[65], why[200];
+		if (!ca) {
+			cf_reply_problem(&req->reply, 503, "unavailable", "the device CA is not loaded");
+			return;
+		}
+		if (cf_devca_issue(ca, csr, strlen(csr), c->device_id, c->org, (time_t)(now / 1000), 365,
+		                   &c->cert_pem, fp, why, sizeof(why))) {
+			cf_reply_problem(&req->reply, 422, "invalid-field", "field 'csr': %s", why);
+			return;
+		}
+		json_object_set_new(c->device, "cert_sha256", json_string(fp));
+		json_object_set_new(c->device, "cert_issued_ms", json_integer((json_int_t)now));
 	}
 	req->write = enrol_write;
 	cf_reply_problem(&req->reply, 500, "internal", "the enrolment was not stored");
