@@ -620,3 +620,24 @@ def test_bad_identity_input_changes_nothing(world, path, body):
     assert 400 <= r.status < 500, r
     assert r.header("Content-Type") == "application/problem+json"
     assert db_snapshot(db) == before
+
+
+def test_audit_log_holds_no_address_name_or_phone(world):
+    """Everything this scenario typed that is personal stays out of the log."""
+    w = world
+    org = make_org(w, "Cabinet Marie Curie")
+    admin = member(w, w.root, "marie.curie@lac.example", "admin", org)
+    w.call("PUT", "/v1/me/phone", {"phone": "+33612345678"}, who=admin)
+    w.call("POST", "/v1/auth/recover/begin", {"email": "pierre.curie@lac.example"})
+    w.call("POST", "/v1/auth/login", {"email": "ghost@nowhere.example",
+                                      "auth_key": B64(os.urandom(32)),
+                                      "device_pk": B64(os.urandom(32))})
+    con = w.s.db()
+    blob = b"\n".join(bytes(r[0]) for r in con.execute("SELECT event FROM audit_events"))
+    con.close()
+    personal = ["root@platform.example", "marie.curie@lac.example", "pierre.curie@lac.example",
+                "ghost@nowhere.example", "+33612345678", "0612345678", "Marie Curie",
+                "Cabinet"]
+    for value in personal:
+        assert value.encode() not in blob, value
+    assert b"marie" not in blob.lower() and b"@" not in blob
