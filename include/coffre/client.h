@@ -72,6 +72,14 @@ struct cf_client_options {
 	const char *profile_dir;
 	/* Optional: where cf_client_new writes its reason when it fails. */
 	cf_errmsg *error;
+	/* Optional TLS client certificate (PEM) and its private key (PEM,
+	 * unencrypted; the file must not be accessible to group or others):
+	 * both or neither. When set, every request presents them; when not,
+	 * every request presents the profile's device certificate if the
+	 * profile holds one (see "Device certificate" below). libcurl reads
+	 * them by path (its GnuTLS backend ignores CURLOPT_SSLCERT_BLOB). */
+	const char *cert_file;
+	const char *key_file;
 };
 
 /* Creates a client for one server. Checks the URL, the CA file (must be a
@@ -218,6 +226,60 @@ cf_err cf_profile_remove(cf_profile *profile, const char *name);
  * free it. Errors: those of cf_profile_open; the message is the client's
  * last error. */
 cf_err cf_client_profile(cf_client *client, cf_profile **ret_borrowed);
+
+/* ------------------------------------------------------------------------ */
+/* Device certificate (mTLS; src/client/devcert.c, docs/internals/            */
+/* client-identity.md "Device certificate")                                  */
+
+/* Profile files (mode 0600, written atomically). The device's TLS key is
+ * ECDSA P-256, made here with GnuTLS, never sent; coffred's device CA
+ * issues the certificate from a CSR. While a renewal is under way the new
+ * key waits in CF_DEVCERT_NEXT_KEY_FILE; the issued certificate is first
+ * written to CF_DEVCERT_NEXT_CERT_FILE, then both replace the pair, so a
+ * crash leaves either the old pair or something the next request
+ * completes. */
+#define CF_DEVCERT_KEY_FILE        "device-tls.key"        /* PKCS#8 PEM */
+#define CF_DEVCERT_CERT_FILE       "device-tls.pem"
+#define CF_DEVCERT_NEXT_KEY_FILE   "device-tls-next.key"
+#define CF_DEVCERT_NEXT_CERT_FILE  "device-tls-next.pem"
+#define CF_DEVCERT_PEM_MAX         ((size_t)16 * 1024)
+
+struct cf_devcert_info {
+	char cert_sha256[65];      /* lowercase hex of the certificate's DER */
+	long long not_after;       /* expiry, Unix seconds */
+};
+
+/* Makes a new device TLS key, writes it to CF_DEVCERT_NEXT_KEY_FILE and
+ * returns a PEM PKCS#10 request signed with it (CN "coffre device"; the
+ * server ignores the subject). *ret_csr is malloc'ed: free() it. The
+ * current pair, if any, is left alone.
+ * Errors: CF_ERR_CRYPTO (GnuTLS), CF_ERR_NOMEM, profile errors. */
+cf_err cf_devcert_csr(cf_profile *profile, char **ret_csr, cf_errmsg *error);
+
+/* Stores the certificate issued for the pending key: it must parse, hold
+ * the pending key's public key, be a client certificate valid now, be
+ * signed by ca_pem (when not NULL) and have the SHA-256 cert_sha256 (when
+ * not NULL, as the server announced it). Then it and the pending key
+ * replace the profile's pair. ret (optional) describes it.
+ * Errors: CF_ERR_NOT_FOUND (no pending key), CF_ERR_CRYPTO (any check
+ * above; nothing changed), profile errors. */
+cf_err cf_devcert_store(cf_profile *profile, const char *cert_pem,
+                        const char *ca_pem, const char *cert_sha256,
+                        struct cf_devcert_info *ret, cf_errmsg *error);
+
+/* The paths of the profile's pair (malloc'ed; free() them), after
+ * completing an interrupted store. Both files must be regular files of the
+ * user, mode 0600 (cf_profile_read's rules); their bytes are read and
+ * wiped, not parsed. Errors: CF_ERR_NOT_FOUND (no certificate: nothing
+ * to present), CF_ERR_CONFIG (a certificate without its key),
+ * CF_ERR_DENIED and other profile errors. */
+cf_err cf_devcert_files(cf_profile *profile, char **ret_cert_path,
+                        char **ret_key_path, cf_errmsg *error);
+
+/* The profile's certificate, described. Errors: CF_ERR_NOT_FOUND,
+ * CF_ERR_CRYPTO (damaged), profile errors. */
+cf_err cf_devcert_info(cf_profile *profile, struct cf_devcert_info *ret,
+                       cf_errmsg *error);
 
 /* ======================================================================== */
 /* Audit: pinned log key, remembered checkpoint, proofs (DESIGN §4, §6, §8)  */
@@ -670,6 +732,9 @@ struct cf_enrol_params {
 	size_t pin_len;
 	const char *second_factor;   /* "email" (NULL: "email") or "sms" */
 	const char *phone;           /* "sms": E.164, "+33612345678" */
+	bool device_cert;            /* also send a CSR for a device TLS
+	                                certificate (cf_devcert_csr) and store
+	                                the certificate that comes back */
 };
 
 struct cf_enrol_result {
@@ -678,6 +743,13 @@ struct cf_enrol_result {
 	char role[CF_ROLE_MAX + 1];
 	char device_id[CF_ID_HEX_LEN + 1];
 	char device_status[CF_STATUS_MAX + 1];
+	/* device_cert: the stored certificate's SHA-256 (hex); "" when none
+	 * was asked for, or when it could not be stored: the enrolment still
+	 * succeeded (its recovery code must be shown) and
+	 * cf_client_last_error() says why; 'coffre device certificate' can
+	 * get one later. */
+	char cert_sha256[65];
+	long long cert_not_after;
 };
 
 /* Derives auth_key/kek from the password with the invitation's parameters,
@@ -869,6 +941,19 @@ cf_err cf_device_approve(cf_client *client, const char *id, json_t **ret,
                          struct cf_id_problem *problem);
 cf_err cf_device_wipe(cf_client *client, const char *id, json_t **ret,
                       struct cf_id_problem *problem);
+/* POST /v1/devices/{session device}/certificate {csr} with a new key
+ * (cf_devcert_csr), then cf_devcert_store. Issuing again replaces the
+ * certificate on record: the old one stops working at once. Under
+ * tls.client_cert = required a device that has a certificate renews
+ * through the main listener, presenting the current one (automatic). */
+struct cf_device_cert_result {
+	char device_id[CF_ID_HEX_LEN + 1];
+	bool renewed;                /* the profile held a certificate before */
+	struct cf_devcert_info info;
+};
+cf_err cf_device_certificate(cf_client *client,
+                             struct cf_device_cert_result *ret,
+                             struct cf_id_problem *problem);
 /* POST /v1/api-keys {scopes, allow, label}: scopes are sent joined by ' '
  * ("audit.read versions.read"), networks by ", " (CIDRs), so no item may
  * hold a blank or a comma; at most 64 scopes, 32 networks, a label of 64

@@ -1,6 +1,7 @@
 /* coffre enrol: an invited user creates their account on this device.
  *   coffre enrol --email E [--invitation-file F] [--password-file P]
  *                [--pin-file F] [--second-factor email|sms] [--phone +33…]
+ *                [--device-cert]
  * Secrets come from their files, else from standard input (one line each,
  * in this order: invitation code, password, PIN), else from prompts (the
  * password and PIN are asked twice). The recovery code is printed once. */
@@ -14,6 +15,7 @@ static const char enrol_usage[] =
 	"[--password-file P]\n"
 	"                    [--pin-file F] [--second-factor email|sms] "
 	"[--phone +33...]\n"
+	"                    [--device-cert]\n"
 	"  Create your account from the invitation code you received by "
 	"e-mail.\n"
 	"  Your keys are made on this device; the server only ever gets them "
@@ -24,12 +26,17 @@ static const char enrol_usage[] =
 	"0600),\n"
 	"  else from standard input, one line each in that order, else from "
 	"prompts.\n"
-	"  The recovery code is printed once: write it down.\n";
+	"  The recovery code is printed once: write it down.\n"
+	"  --device-cert also makes this device's TLS key and asks the server's "
+	"device CA\n"
+	"  for its client certificate (kept in the profile, presented with "
+	"every request).\n";
 
 int cli_cmd_enrol(struct cli *cli, int argc, char **argv)
 {
 	const char *email = NULL, *inv_file = NULL, *pw_file = NULL;
 	const char *pin_file = NULL, *method = NULL, *phone = NULL;
+	bool device_cert = false;
 	const struct idc_opt opts[] = {
 		{ "--email", NULL, &email, NULL, NULL },
 		{ "--invitation-file", NULL, &inv_file, NULL, NULL },
@@ -37,6 +44,7 @@ int cli_cmd_enrol(struct cli *cli, int argc, char **argv)
 		{ "--pin-file", NULL, &pin_file, NULL, NULL },
 		{ "--second-factor", NULL, &method, NULL, NULL },
 		{ "--phone", NULL, &phone, NULL, NULL },
+		{ "--device-cert", &device_cert, NULL, NULL, NULL },
 	};
 	int rc = idc_parse("enrol", enrol_usage, argc, argv, 1, opts,
 	                   sizeof opts / sizeof *opts, NULL, 0, NULL);
@@ -88,6 +96,7 @@ int cli_cmd_enrol(struct cli *cli, int argc, char **argv)
 		.password = password, .password_len = pw_len,
 		.pin = pin, .pin_len = pin_len,
 		.second_factor = method, .phone = phone,
+		.device_cert = device_cert,
 	};
 	struct cf_enrol_result res;
 	fprintf(stderr, "coffre: making your keys...\n");
@@ -110,6 +119,17 @@ int cli_cmd_enrol(struct cli *cli, int argc, char **argv)
 	                        "org_id", res.org_id, "role", res.role,
 	                        "device_id", res.device_id,
 	                        "device_status", res.device_status);
+	if (doc && res.cert_sha256[0] &&
+	    json_object_set_new(doc, "cert_sha256",
+	                        json_string(res.cert_sha256)) != 0) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	if (device_cert && !res.cert_sha256[0])
+		/* Enrolled all the same: the recovery code comes next. */
+		fprintf(stderr, "coffre: warning: %s; run 'coffre device "
+		        "certificate' once logged in\n",
+		        cf_client_last_error(client));
 	if (!doc) {
 		rc = cli_fail(CLI_EXIT_FAILURE, "enrolled, but out of memory "
 		              "to show the recovery code");
@@ -120,9 +140,10 @@ int cli_cmd_enrol(struct cli *cli, int argc, char **argv)
 	idc_shown(shown_email, sizeof shown_email, email);
 	snprintf(intro, sizeof intro,
 	         "Enrolled %s as %s (user %s, organisation %s).\n"
-	         "This device: %s (%s). Next: coffre login --email %s",
+	         "This device: %s (%s)%s. Next: coffre login --email %s",
 	         shown_email, role, res.user_id, res.org_id, res.device_id,
-	         status, shown_email);
+	         status, res.cert_sha256[0] ? ", with its TLS certificate" : "",
+	         shown_email);
 	rc = idc_print_recovery(cli, recovery, doc, intro);
 out:
 	cli_secret_free(code);

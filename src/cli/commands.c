@@ -7,6 +7,8 @@
 
 /* cmd_audit.c; to move into cli.h with the other command handlers. */
 int cli_cmd_audit(struct cli *cli, int argc, char **argv);
+/* cmd_device.c; to move into identity_cli.h. */
+int cli_cmd_device(struct cli *cli, int argc, char **argv);
 
 static const struct cli_command commands[] = {
 	{ "status", cli_cmd_status, "",
@@ -32,6 +34,8 @@ static const struct cli_command commands[] = {
 	{ "pin", cli_cmd_pin, "[--pin-file F]", "change your PIN" },
 	{ "phone", cli_cmd_phone, "NUMBER",
 	  "set the phone number for codes by SMS" },
+	{ "device", cli_cmd_device, "certificate",
+	  "get or renew this device's TLS client certificate" },
 	{ "admin", cli_cmd_admin, "SUBCOMMAND [OPTIONS]",
 	  "organisations, units, users, roles, invitations, devices, API keys" },
 	{ "audit", cli_cmd_audit, "trust|checkpoint|verify [OPTIONS]",

@@ -39,6 +39,9 @@ struct cf_client {
 	char *proxy;                   /* NULL: no proxy at all */
 	char *profile_dir;             /* NULL: default */
 	cf_profile *profile;           /* opened on first use */
+	char *cert_file, *key_file;    /* options; NULL: the profile's pair */
+	char cert_shown[SHOWN_MAX];    /* the certificate presented, or "" */
+	bool cert_requested;           /* the server asked for one (GnuTLS) */
 	long timeout_ms;
 	long connect_timeout_ms;
 	size_t max_body;
@@ -189,6 +192,61 @@ static cf_err check_ca_file(const char *path, const char *shown,
 	return CF_OK;
 }
 
+/* The client certificate and key given as options: regular PEM files,
+ * the key not accessible to group or others. The key's bytes are read
+ * into locked memory only to look for its PEM marker, then wiped. */
+static cf_err check_cert_option(const char *path, bool is_key, cf_errmsg *err)
+{
+	char shown[SHOWN_MAX], ebuf[128];
+	const char *what = is_key ? "client key file" : "client certificate file";
+	cf_text_sanitize(shown, sizeof shown, path, strlen(path));
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		cf_errmsg_set(err, "cannot read %s %s: %s", what, shown,
+		              cf_errno_text(errno, ebuf, sizeof ebuf));
+		return CF_ERR_CONFIG;
+	}
+	__attribute__((cleanup(close_fdp))) int file = fd;
+	struct stat st;
+	if (fstat(file, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > 65536) {
+		cf_errmsg_set(err, "%s %s is not a regular file of 1 byte to "
+		              "64 KiB", what, shown);
+		return CF_ERR_CONFIG;
+	}
+	if (is_key && ((st.st_mode & 077) || st.st_uid != geteuid())) {
+		cf_errmsg_set(err, "%s %s must be yours and not accessible to "
+		              "group or others (chmod 600)", what, shown);
+		return CF_ERR_DENIED;
+	}
+	size_t size = (size_t)st.st_size;
+	char *buf = sodium_malloc(size);
+	if (!buf) {
+		cf_errmsg_set(err, "out of memory");
+		return CF_ERR_NOMEM;
+	}
+	size_t got = 0;
+	while (got < size) {
+		ssize_t n = read(file, buf + got, size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	static const char cert_marker[] = "-----BEGIN CERTIFICATE-----";
+	static const char key_marker[] = "PRIVATE KEY-----";
+	const char *marker = is_key ? key_marker : cert_marker;
+	bool ok = memmem(buf, got, marker, strlen(marker)) != NULL;
+	sodium_free(buf);   /* wipes */
+	if (!ok) {
+		cf_errmsg_set(err, "%s %s holds no PEM %s", what, shown,
+		              is_key ? "private key" : "certificate");
+		return CF_ERR_CONFIG;
+	}
+	return CF_OK;
+}
+
 static bool text_safe(const char *s, size_t max)
 {
 	size_t len = strnlen(s, max + 1);
@@ -247,6 +305,23 @@ cf_err cf_client_new(cf_client **ret, const struct cf_client_options *opts)
 			return e;
 	}
 
+	if (!opts->cert_file != !opts->key_file) {
+		cf_errmsg_set(err, "a client certificate needs its key file and "
+		              "a key file its certificate: give both or neither");
+		return CF_ERR_INVALID;
+	}
+	if (opts->cert_file &&
+	    (!text_safe(opts->cert_file, PATH_MAX_LEN) ||
+	     !text_safe(opts->key_file, PATH_MAX_LEN))) {
+		cf_errmsg_set(err, "client certificate or key path is empty, too "
+		              "long or contains control characters");
+		return CF_ERR_INVALID;
+	}
+	if (opts->cert_file &&
+	    ((e = check_cert_option(opts->cert_file, false, err)) ||
+	     (e = check_cert_option(opts->key_file, true, err))))
+		return e;
+
 	cf_client *c = calloc(1, sizeof *c);
 	if (!c) {
 		cf_errmsg_set(err, "out of memory");
@@ -264,7 +339,9 @@ cf_err cf_client_new(cf_client **ret, const struct cf_client_options *opts)
 	if (!c->curl ||
 	    (opts->ca_file && !(c->ca_file = strdup(opts->ca_file))) ||
 	    (opts->proxy && !(c->proxy = strdup(opts->proxy))) ||
-	    (opts->profile_dir && !(c->profile_dir = strdup(opts->profile_dir)))) {
+	    (opts->profile_dir && !(c->profile_dir = strdup(opts->profile_dir))) ||
+	    (opts->cert_file && !(c->cert_file = strdup(opts->cert_file))) ||
+	    (opts->key_file && !(c->key_file = strdup(opts->key_file)))) {
 		cf_client_free(c);
 		cf_errmsg_set(err, "out of memory");
 		return CF_ERR_NOMEM;
@@ -283,6 +360,8 @@ void cf_client_free(cf_client *client)
 	free(client->ca_file);
 	free(client->proxy);
 	free(client->profile_dir);
+	free(client->cert_file);
+	free(client->key_file);
 	sodium_memzero(client, sizeof *client);
 	free(client);
 }
@@ -379,6 +458,70 @@ static cf_err apply_security_options(cf_client *c)
 	SETOPT(c, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
 	SETOPT(c, CURLOPT_ERRORBUFFER, c->curl_error);
 	SETOPT(c, CURLOPT_USERAGENT, "coffre/" COFFRE_VERSION);
+	return CF_OK;
+}
+
+/* libcurl calls this once the connection (and its TLS handshake) is up,
+ * before sending: with GnuTLS, remember whether the server asked for a
+ * client certificate, to explain a server that then hangs up (TLS 1.3:
+ * a server that refuses the certificate closes after the handshake). */
+static int on_connected(void *clientp, char *ip, char *local_ip, int port,
+                        int local_port)
+{
+	(void)ip;
+	(void)local_ip;
+	(void)port;
+	(void)local_port;
+	cf_client *c = clientp;
+	struct curl_tlssessioninfo *tls = NULL;
+	if (curl_easy_getinfo(c->curl, CURLINFO_TLS_SSL_PTR, &tls) == CURLE_OK &&
+	    tls && tls->backend == CURLSSLBACKEND_GNUTLS && tls->internals)
+		c->cert_requested = gnutls_certificate_client_get_request_status(
+			(gnutls_session_t)tls->internals) != 0;
+	return CURL_PREREQFUNC_OK;
+}
+
+/* The client certificate of this request: the options' pair, else the
+ * profile's (device-tls.pem/.key) when the profile exists and holds both.
+ * A profile that does not exist or cannot be opened has none (as before
+ * device certificates); a pair that is there but unusable (mode, a
+ * certificate without its key) fails the request rather than silently
+ * going without. libcurl reads the files by path: its GnuTLS backend
+ * accepts but ignores CURLOPT_SSLCERT_BLOB/SSLKEY_BLOB (curl 7.88). */
+static cf_err apply_client_cert(cf_client *c)
+{
+	c->cert_shown[0] = '\0';
+	c->cert_requested = false;
+	SETOPT(c, CURLOPT_PREREQFUNCTION, on_connected);
+	SETOPT(c, CURLOPT_PREREQDATA, (void *)c);
+	__attribute__((cleanup(free_charp))) char *cert = NULL;
+	__attribute__((cleanup(free_charp))) char *key = NULL;
+	if (c->cert_file) {
+		if (!(cert = strdup(c->cert_file)) ||
+		    !(key = strdup(c->key_file))) {
+			set_error(c, "out of memory");
+			return CF_ERR_NOMEM;
+		}
+	} else {
+		cf_errmsg msg = { .text = "" };
+		if (!c->profile &&
+		    cf_profile_open(&c->profile, c->profile_dir, 0, &msg) != CF_OK)
+			return CF_OK;
+		cf_err err = cf_devcert_files(c->profile, &cert, &key, &msg);
+		if (err == CF_ERR_NOT_FOUND)
+			return CF_OK;
+		if (err) {
+			set_error(c, "cannot use the device certificate: %s",
+			          msg.text);
+			return err;
+		}
+	}
+	SETOPT(c, CURLOPT_SSLCERT, cert);
+	SETOPT(c, CURLOPT_SSLCERTTYPE, "PEM");
+	SETOPT(c, CURLOPT_SSLKEY, key);
+	SETOPT(c, CURLOPT_SSLKEYTYPE, "PEM");
+	cf_text_sanitize(c->cert_shown, sizeof c->cert_shown, cert,
+	                 strlen(cert));
 	return CF_OK;
 }
 
@@ -493,6 +636,32 @@ static cf_err transfer_error(cf_client *c, CURLcode rc,
 		cf_msg_format(trust, sizeof trust, "pinned CA %s", c->ca_shown);
 	else
 		cf_msg_format(trust, sizeof trust, "system CA store");
+
+	/* A server that asked for a client certificate, then hung up before
+	 * any answer: coffred with tls.client_cert = required refusing the
+	 * certificate (or its absence) after a TLS 1.3 handshake. */
+	long header_bytes = 0;
+	if ((rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
+	     rc == CURLE_SEND_ERROR) && c->cert_requested &&
+	    curl_easy_getinfo(c->curl, CURLINFO_HEADER_SIZE, &header_bytes) ==
+	    CURLE_OK && header_bytes == 0) {
+		if (c->cert_shown[0])
+			set_error(c, "%s asked for a TLS client certificate, then "
+			          "closed the connection without answering: it "
+			          "refused the certificate %s (expired, or not "
+			          "issued by its device CA?)", hp, c->cert_shown);
+		else
+			set_error(c, "%s asked for a TLS client certificate, then "
+			          "closed the connection without answering: it "
+			          "requires one (tls.client_cert = required) and "
+			          "this profile has no device certificate", hp);
+		return CF_ERR_TLS;
+	}
+	if (rc == CURLE_SSL_CERTPROBLEM && c->cert_shown[0]) {
+		set_error(c, "cannot use the client certificate %s or its key: "
+		          "%s", c->cert_shown, detail);
+		return CF_ERR_CONFIG;
+	}
 
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
@@ -691,6 +860,8 @@ cf_err cf_client_request(cf_client *client, const struct cf_http_request *req,
 
 	curl_easy_reset(c->curl);
 	err = apply_security_options(c);
+	if (!err)
+		err = apply_client_cert(c);
 	if (err)
 		return err;
 	SETOPT(c, CURLOPT_URL, url);

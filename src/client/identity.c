@@ -10,8 +10,9 @@
  *   (cf_json_wipe_decref), every base64 copy of a key too;
  * - the profile keeps the device key, the session (token, ids, public keys)
  *   and the sealed bundle as the server sent it, nothing else;
- * - a device-wiped answer deletes the device key, session and bundle from
- *   the profile before the call returns. */
+ * - a device-wiped answer deletes the device key, session and bundle (and
+ *   the device's TLS certificate and key) from the profile before the call
+ *   returns. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,8 +337,15 @@ static void forget_session(cf_profile *prof, bool device_too)
 {
 	(void)cf_profile_remove(prof, CF_SESSION_FILE);
 	(void)cf_profile_remove(prof, CF_KEY_BUNDLE_FILE);
-	if (device_too)
+	if (device_too) {
 		(void)cf_profile_remove(prof, CF_DEVICE_KEY_FILE);
+		/* The TLS pair names the wiped device: the next device made
+		 * here would present it and be refused. */
+		(void)cf_profile_remove(prof, CF_DEVCERT_NEXT_CERT_FILE);
+		(void)cf_profile_remove(prof, CF_DEVCERT_CERT_FILE);
+		(void)cf_profile_remove(prof, CF_DEVCERT_KEY_FILE);
+		(void)cf_profile_remove(prof, CF_DEVCERT_NEXT_KEY_FILE);
+	}
 }
 
 /* A session read from the profile: its token in locked memory. */
@@ -1013,6 +1021,16 @@ cf_err cf_enrol_finish(cf_client *client,
 		            cf_strerror(err));
 	if ((err = device_key_profile(c, p, true, device_pk, NULL)))
 		return err;
+	cf_profile *prof = NULL;
+	__attribute__((cleanup(text_wipe_free))) char *csr = NULL;
+	if (params->device_cert) {
+		cf_errmsg why = { .text = "" };
+		if ((err = profile_of(c, p, &prof)))
+			return err;
+		if ((err = cf_devcert_csr(prof, &csr, &why)))
+			return fail(c, p, CF_ID_FAIL_OTHER, err, "cannot make the "
+			            "device certificate request: %s", why.text);
+	}
 
 	B64(b_auth);
 	B64(b_rauth);
@@ -1039,7 +1057,8 @@ cf_err cf_enrol_finish(cf_client *client,
 		"recovery_auth", b_rauth.text,
 		"pin", json_secret(params->pin, params->pin_len),
 		"device_pk", b_dev, "second_factor", factor);
-	if (!body)
+	if (!body || (csr && json_object_set_new(body, "csr",
+	                                         json_string(csr)) != 0))
 		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
 		            "out of memory");
 	AUTO_JSON *doc = NULL;
@@ -1060,6 +1079,32 @@ cf_err cf_enrol_finish(cf_client *client,
 	if (!get_text(doc, "device_status", res.device_status,
 	              sizeof res.device_status))
 		return bad_answer(c, p, what, "device_status");
+	/* The account exists now: whatever happens to the certificate, the
+	 * recovery code must reach the user, so this cannot fail the call. */
+	set_error(c, "%s", "");
+	if (params->device_cert) {
+		const char *pem = json_string_value(json_object_get(doc,
+		                                    "certificate"));
+		struct cf_devcert_info info;
+		cf_errmsg why = { .text = "" };
+		if (!pem)
+			set_error(c, "enrolled, but the server sent no device "
+			          "certificate (is it older than device "
+			          "certificates?)");
+		else if (cf_devcert_store(prof, pem,
+		                          json_string_value(json_object_get(doc,
+		                                            "ca")),
+		                          json_string_value(json_object_get(doc,
+		                                            "cert_sha256")),
+		                          &info, &why) != CF_OK)
+			set_error(c, "enrolled, but the device certificate was "
+			          "not stored: %s", why.text);
+		else {
+			memcpy(res.cert_sha256, info.cert_sha256,
+			       sizeof res.cert_sha256);
+			res.cert_not_after = info.not_after;
+		}
+	}
 	*ret = res;
 	*ret_recovery_code = code_text;
 	code_text = NULL;
@@ -2116,6 +2161,64 @@ cf_err cf_device_wipe(cf_client *client, const char *id, json_t **ret,
  * characters without control characters, blanks or commas (the wire form is
  * "audit.read versions.read" for scopes, "10.0.0.0/8, ::1/128" for
  * networks). */
+cf_err cf_device_certificate(cf_client *client,
+                             struct cf_device_cert_result *ret,
+                             struct cf_id_problem *problem)
+{
+	cf_client *c = client;
+	struct cf_id_problem *p = problem;
+	cf_err err = need_client(c, p);
+	if (err || !ret)
+		return CF_ERR_INVALID;
+	struct session s;
+	if ((err = load_session(c, p, &s)))
+		return err;
+	struct cf_device_cert_result res;
+	memset(&res, 0, sizeof res);
+	memcpy(res.device_id, s.info.device_id, sizeof res.device_id);
+	session_clear(&s);
+	cf_profile *prof;
+	if ((err = profile_of(c, p, &prof)))
+		return err;
+	struct cf_devcert_info old;
+	res.renewed = cf_devcert_info(prof, &old, NULL) == CF_OK;
+
+	cf_errmsg why = { .text = "" };
+	__attribute__((cleanup(text_wipe_free))) char *csr = NULL;
+	if ((err = cf_devcert_csr(prof, &csr, &why)))
+		return fail(c, p, CF_ID_FAIL_OTHER, err, "cannot make the device "
+		            "certificate request: %s", why.text);
+	AUTO_JSON *body = json_pack("{s:s}", "csr", csr);
+	if (!body)
+		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
+		            "out of memory");
+	char path[64 + CF_ID_HEX_LEN];
+	cf_msg_format(path, sizeof path, "/v1/devices/%s/certificate",
+	              res.device_id);
+	const struct call cl = { "POST", path, body, CALL_SESSION, NULL };
+	AUTO_JSON *doc = NULL;
+	if ((err = call_object(c, p, &cl, &doc)))
+		return err;
+	char dev[CF_ID_HEX_LEN + 1];
+	const char *pem = json_string_value(json_object_get(doc, "certificate"));
+	static const char what[] = "devices/certificate";
+	if (!get_id(doc, "device_id", dev) || strcmp(dev, res.device_id) != 0)
+		return bad_answer(c, p, what, "device_id");
+	if (!pem)
+		return bad_answer(c, p, what, "certificate");
+	err = cf_devcert_store(prof, pem,
+	                       json_string_value(json_object_get(doc, "ca")),
+	                       json_string_value(json_object_get(doc,
+	                                         "cert_sha256")),
+	                       &res.info, &why);
+	if (err)
+		return fail(c, p, CF_ID_FAIL_OTHER, err, "the server issued a "
+		            "device certificate but it was not stored (%s); the "
+		            "previous one no longer works: ask again", why.text);
+	*ret = res;
+	return CF_OK;
+}
+
 static json_t *joined(const char *const *items, size_t n, const char *sep)
 {
 	size_t len = 0;
