@@ -466,6 +466,7 @@ SELECTED=()
 if [ -n "$ONLY" ]; then
 	IFS=, read -r -a want <<<"$ONLY"
 	for w in "${want[@]}"; do
+		case "$w" in audit-store | identity) continue ;; esac # sections, not wrk targets
 		[ -n "${T_URL[$w]+x}" ] || die "BENCH_ONLY: no target '$w' (targets: ${TARGETS[*]})"
 		SELECTED+=("$w")
 	done
@@ -617,6 +618,15 @@ if [ -z "$ONLY" ] || [[ ",$ONLY," == *",audit-store,"* ]]; then
 	else
 		echo "audit store: no bench_audit next to $COFFRED; skipped"
 	fi
+fi
+
+# Identity (bench/identity_bench.py, its own coffred and SMTP sink): complete
+# logins (prelogin + login + TOTP) per second with p50/p99, and GET /v1/me
+# with a session token through wrk.
+if [ -z "$ONLY" ] || [[ ",$ONLY," == *",identity,"* ]]; then
+	echo
+	log "identity benchmark (bench/identity_bench.py)"
+	BENCH_COFFRED=$COFFRED /usr/bin/python3 "$ROOT/bench/identity_bench.py"
 fi
 
 if [ "$STRICT" = 1 ] && [ "$unmet" -gt 0 ]; then

@@ -14,7 +14,7 @@ run_pkgs=(build-essential pkg-config meson ninja-build
           libsqlite3-dev libcurl4-gnutls-dev libpq-dev ca-certificates openssl)
 test_pkgs=(libcmocka-dev python3-pytest clang libclang-rt-14-dev sqlite3
            python3-aiosmtpd python3-cryptography python3-argon2 argon2 oathtool procps)
-bench_pkgs=(wrk nginx-light procps curl)
+bench_pkgs=(wrk nginx-light procps curl python3-aiosmtpd oathtool)
 
 case "$what" in
   run)   pkgs=("${run_pkgs[@]}") ;;

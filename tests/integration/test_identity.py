@@ -36,7 +36,7 @@ def smtp():
     sink = SmtpSink()
     sink.start()
     yield sink
-    sink.stop()
+    sink.cleanup()
 
 
 @pytest.fixture

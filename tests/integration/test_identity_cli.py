@@ -78,7 +78,7 @@ def smtp():
     sink = SmtpSink()
     sink.start()
     yield sink
-    sink.stop()
+    sink.cleanup()
 
 
 def make_world(coffred_factory, tmp_path, smtp, idle_s):

@@ -184,7 +184,7 @@ def smtp():
     sink = SmtpSink()
     sink.start()
     yield sink
-    sink.stop()
+    sink.cleanup()
 
 
 BASE_CONF = ("smtp.url = %s\nsmtp.from = coffre@platform.example\nlimits.ip_rate = 0\n"

@@ -62,11 +62,13 @@ static cf_err open_conn(const char *path, bool readonly, sqlite3 **ret, char *ms
 	}
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-	/* mmap lets every connection share the OS page cache for reads. */
+	/* No mmap: every audited request commits, and with mmap each reader would
+	 * unmap and remap its view of the file at its next transaction (measured:
+	 * GET /v1/me at 2x the CPU). Page caches per connection instead. */
 	const char *pragmas = readonly ?
-		"PRAGMA foreign_keys=ON; PRAGMA mmap_size=268435456; PRAGMA cache_size=-16384;" :
+		"PRAGMA foreign_keys=ON; PRAGMA cache_size=-16384;" :
 		"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-		"PRAGMA mmap_size=268435456; PRAGMA cache_size=-65536;";
+		"PRAGMA cache_size=-65536;";
 	char *err = NULL;
 	if (sqlite3_exec(db, pragmas, NULL, NULL, &err) != SQLITE_OK) {
 		snprintf(msg, cap, "cannot configure database %s: %s", path, err ? err : "?");
