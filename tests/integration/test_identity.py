@@ -641,3 +641,106 @@ def test_audit_log_holds_no_address_name_or_phone(world):
     for value in personal:
         assert value.encode() not in blob, value
     assert b"marie" not in blob.lower() and b"@" not in blob
+
+
+def every_door(ids):
+    """Every route that needs credentials, aimed at the given ids."""
+    b = ids
+    return [
+        ("POST", "/v1/auth/unlock", {"pin": "000000"}),
+        ("GET", "/v1/me", None),
+        ("POST", "/v1/me/totp/begin", None),
+        ("POST", "/v1/me/totp", {"code": "123456"}),
+        ("DELETE", "/v1/me/totp", None),
+        ("POST", "/v1/me/pin", {"pin": "1234"}),
+        ("PUT", "/v1/me/phone", {"phone": "+33612345678"}),
+        ("POST", "/v1/me/recovery-code", {"recovery_auth": B64(b"r" * 32),
+                                          "recovery_bundle": B64(b"b" * 92)}),
+        ("POST", "/v1/auth/password", {"auth_key": B64(b"a" * 32), "new_salt": B64(b"s" * 16),
+                                       "new_auth_key": B64(b"n" * 32),
+                                       "new_bundle": B64(b"b" * 92)}),
+        ("POST", "/v1/auth/password/salt", None),
+        ("POST", "/v1/invitations", {"email": "x@b.example", "role": "patient", "org_id": b["org"]}),
+        ("POST", "/v1/orgs", {"name": "C"}),
+        ("GET", "/v1/orgs", None),
+        ("POST", "/v1/orgs/%s/units" % b["org"], {"name": "X"}),
+        ("GET", "/v1/orgs/%s/units" % b["org"], None),
+        ("GET", "/v1/orgs/%s/users" % b["org"], None),
+        ("PUT", "/v1/users/%s/role" % b["user"], {"role": "professional"}),
+        ("GET", "/v1/users/%s/keys" % b["user"], None),
+        ("POST", "/v1/users/%s/sessions/revoke" % b["user"], None),
+        ("POST", "/v1/delegations", {"to_user": b["user"], "scope": "appointments"}),
+        ("GET", "/v1/delegations", None),
+        ("DELETE", "/v1/delegations/%s" % b["delegation"], None),
+        ("GET", "/v1/devices", None),
+        ("POST", "/v1/devices/%s/approve" % b["device"], None),
+        ("POST", "/v1/devices/%s/wipe" % b["device"], None),
+        ("POST", "/v1/devices/%s/certificate" % b["device"], {"csr": "x"}),
+        ("POST", "/v1/api-keys", {"scopes": "audit.read"}),
+        ("GET", "/v1/api-keys", None),
+        ("DELETE", "/v1/api-keys/%s" % b["apikey"], None),
+        ("GET", "/v1/audit/proof/inclusion?index=0&size=1", None),
+        ("GET", "/v1/audit/events?from=0&count=1", None),
+        ("GET", "/v1/audit/export?format=fhir&from=0&count=1", None),
+        ("GET", "/v1/versions?entity=user", None),
+        ("POST", "/v1/auth/logout", None),
+    ]
+
+
+def test_every_door_refuses_missing_locked_revoked_wiped_and_foreign(world):
+    """Each endpoint that needs credentials, tried without a token, with a
+    revoked session, a locked session, a wiped device, and (for those that
+    take ids) another tenant's ids; nothing changes but the log."""
+    w = world
+    org_a, org_b = make_org(w, "A"), make_org(w, "B")
+    admin_b = member(w, w.root, "admin@b.example", "admin", org_b)
+    prof_b = member(w, admin_b, "prof@b.example", "professional", org_b)
+    sec_b = member(w, admin_b, "sec@b.example", "secretary", org_b)
+    deleg = w.call("POST", "/v1/delegations", {"to_user": sec_b.user_id, "scope": "appointments"},
+                   who=prof_b).json()["delegation_id"]
+    key_b = w.call("POST", "/v1/api-keys", {"scopes": "audit.read"}, who=admin_b).json()["id"]
+    dev_b = w.call("GET", "/v1/me", who=prof_b).json()["device_id"]
+    ids = {"org": org_b, "user": prof_b.user_id, "delegation": deleg, "device": dev_b,
+           "apikey": key_b}
+    doors = every_door(ids)
+    revoked = member(w, w.root, "revoked@a.example", "admin", org_a)
+    locked = member(w, w.root, "locked@a.example", "admin", org_a)
+    wiped = member(w, w.root, "wiped@a.example", "admin", org_a)
+    foreign = member(w, w.root, "foreign@a.example", "admin", org_a)
+    assert w.call("POST", "/v1/users/%s/sessions/revoke" % revoked.user_id, who=w.root).status == 204
+    wdev = w.call("GET", "/v1/me", who=wiped).json()["device_id"]
+    assert w.call("POST", "/v1/devices/%s/wipe" % wdev, who=w.root).status == 200
+    db = os.path.join(w.s.data_dir, "coffre.db")
+
+    def run(who, token=None):
+        return [(m, p, w.call(m, p, body, who=who, token=token)) for m, p, body in doors]
+
+    before = db_snapshot(db)
+    for m, p, r in run(None):
+        assert r.status == 401, (m, p, r)
+    for m, p, r in run(None, token="coffre_s_" + "B" * 43):
+        assert r.status == 401, (m, p, r)
+    for m, p, r in run(revoked):
+        assert r.status == 401 and "revoked" in r.json()["detail"], (m, p, r)
+    for m, p, r in run(wiped):
+        assert r.status == 403 and r.json().get("wipe") is True, (m, p, r)
+    assert db_snapshot(db) == before
+    time.sleep(3.5)
+    for m, p, r in run(locked):
+        if p == "/v1/auth/unlock":
+            assert r.status == 401 and r.json()["type"].endswith("wrong-pin"), r
+        elif p == "/v1/auth/logout":
+            assert r.status == 204, r  # logging out is allowed while locked
+        else:
+            assert r.status == 401 and r.json()["type"].endswith("session-locked"), (m, p, r)
+    # another tenant's ids: an admin of A sees nothing of B (404), or may not at all (403)
+    w.login(foreign)
+    before = db_snapshot(db)
+    expect_403 = {"/v1/orgs", "/v1/delegations"}  # role-level refusals, whatever the ids
+    for m, p, body in doors:
+        if not any(v in p or (body and v in json.dumps(body)) for v in ids.values()):
+            continue
+        r = w.call(m, p, body, who=foreign)
+        want = 403 if p in expect_403 else 404
+        assert r.status == want, (m, p, r)
+    assert db_snapshot(db) == before

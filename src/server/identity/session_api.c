@@ -41,6 +41,10 @@ static cf_err unlock_write(struct cf_audit_tx *atx, struct cf_request *req)
 		cf_reply_problem(&req->reply, 401, "unauthenticated", "invalid, expired or revoked session");
 		return CF_OK;
 	}
+	/* A lock this request found (idle timeout) holds even though the stored
+	 * session does not say so yet: only the right PIN lifts it. */
+	if (cf_jbool(req->session, "locked"))
+		json_object_set_new(s, "locked", json_true());
 	json_decref(req->session);
 	req->session = s;
 	req->session_touch = true;
