@@ -132,13 +132,24 @@ static bool add_header(struct MHD_Response *resp, const char *k, const char *v)
 	return MHD_add_response_header(resp, k, v) == MHD_YES;
 }
 
+/* Answers can carry session tokens, API keys, key bundles and TOTP secrets:
+ * wipe every body before it goes back to the allocator. Bodies are text,
+ * NUL-terminated (cf_reply_*). */
+static void wipe_body(void *body)
+{
+	if (body) {
+		sodium_memzero(body, strlen(body));
+		free(body);
+	}
+}
+
 static enum MHD_Result send_reply(struct cf_request *req)
 {
 	struct cf_reply *r = &req->reply;
-	struct MHD_Response *resp = MHD_create_response_from_buffer(r->len, r->body,
-	                                                            MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
+		r->len, r->body, wipe_body, r->body);
 	if (!resp)
-		return MHD_NO;
+		return MHD_NO; /* the body stays ours: freed with the request */
 	r->body = NULL; /* MHD owns it now */
 	bool ok = add_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 	                     r->content_type ? r->content_type : "application/json") &&

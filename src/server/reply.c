@@ -1,5 +1,6 @@
 #include "server/reply.h"
 
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,8 @@ const char *cf_http_reason(unsigned status)
 
 void cf_reply_clear(struct cf_reply *r)
 {
+	if (r->body)
+		sodium_memzero(r->body, r->len);
 	free(r->body);
 	memset(r, 0, sizeof(*r));
 }
@@ -40,6 +43,8 @@ void cf_reply_clear(struct cf_reply *r)
 static void set_body(struct cf_reply *r, unsigned status, const char *ctype, char *body,
                      size_t len)
 {
+	if (r->body)
+		sodium_memzero(r->body, r->len);
 	free(r->body);
 	r->status = status;
 	r->content_type = ctype;

@@ -150,9 +150,10 @@ cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const 
 	cf_new_id_hex(id);
 	uint64_t now = cf_now_ms();
 	uint64_t expires = now + req->srv->cfg.session_lifetime_s * 1000;
-	json_t *s = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:I, s:I, s:I, s:b, s:i}",
-		"id", id, "user", cf_jstr(user, "id"), "org", cf_jstr(user, "org"),
-		"role", cf_jstr(user, "role"), "unit", cf_jstr(user, "unit"), "device", device_id,
+	/* Role, organisation and unit are read from the user on every request,
+	 * so the session does not copy them. */
+	json_t *s = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:i}",
+		"id", id, "user", cf_jstr(user, "id"), "device", device_id,
 		"created_ms", (json_int_t)now, "last_ms", (json_int_t)now, "expires_ms",
 		(json_int_t)expires, "locked", 0, "pin_failures", 0);
 	if (!s)
