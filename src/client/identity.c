@@ -94,6 +94,11 @@ static cf_err fail(cf_client *c, struct cf_id_problem *p,
 	return err;
 }
 
+static cf_err no_memory(cf_client *c, struct cf_id_problem *p)
+{
+	return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM, "out of memory");
+}
+
 /* ------------------------------------------------------------------------ */
 /* Wiping helpers                                                            */
 
@@ -332,6 +337,20 @@ static cf_err profile_error(cf_client *c, struct cf_id_problem *p,
 	            cf_profile_last_error(prof));
 }
 
+/* Writes doc (NULL: it could not be made) to a profile file, its text
+ * wiped after. */
+static cf_err write_json(cf_client *c, struct cf_id_problem *p,
+                         cf_profile *prof, const char *file,
+                         const json_t *doc)
+{
+	__attribute__((cleanup(text_wipe_free))) char *text =
+		doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	if (!text)
+		return no_memory(c, p);
+	cf_err err = cf_profile_write(prof, file, text, strlen(text));
+	return err ? profile_error(c, p, prof, err) : CF_OK;
+}
+
 /* Removes the files that belong to this device's session. */
 static void forget_session(cf_profile *prof, bool device_too)
 {
@@ -404,8 +423,13 @@ static cf_err parse_session(cf_client *c, const json_t *doc,
 	return CF_OK;
 }
 
-static cf_err load_session(cf_client *c, struct cf_id_problem *p,
-                           struct session *ret)
+/* Reads a JSON file of the profile: *ret_doc is NULL when it is not JSON.
+ * A missing file is a no-session failure with missing_err, told as
+ * "<what> in the profile <dir><hint>". */
+static cf_err read_json(cf_client *c, struct cf_id_problem *p,
+                        const char *file, size_t max, cf_err missing_err,
+                        const char *what, const char *hint,
+                        cf_profile **ret_prof, json_t **ret_doc)
 {
 	cf_profile *prof;
 	cf_err err = profile_of(c, p, &prof);
@@ -413,16 +437,29 @@ static cf_err load_session(cf_client *c, struct cf_id_problem *p,
 		return err;
 	__attribute__((cleanup(profile_data_freep))) unsigned char *data = NULL;
 	size_t len = 0;
-	err = cf_profile_read(prof, CF_SESSION_FILE, SESSION_FILE_MAX, &data,
-	                      &len);
+	err = cf_profile_read(prof, file, max, &data, &len);
 	if (err == CF_ERR_NOT_FOUND)
-		return fail(c, p, CF_ID_FAIL_NO_SESSION, CF_ERR_DENIED,
-		            "not logged in: no session in the profile %s",
-		            cf_profile_dir(prof));
+		return fail(c, p, CF_ID_FAIL_NO_SESSION, missing_err,
+		            "%s in the profile %s%s", what,
+		            cf_profile_dir(prof), hint);
 	if (err)
 		return profile_error(c, p, prof, err);
-	AUTO_JSON *doc = json_loadb((const char *)data, len,
-	                            JSON_REJECT_DUPLICATES, NULL);
+	*ret_prof = prof;
+	*ret_doc = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
+	                      NULL);
+	return CF_OK;
+}
+
+static cf_err load_session(cf_client *c, struct cf_id_problem *p,
+                           struct session *ret)
+{
+	cf_profile *prof;
+	AUTO_JSON *doc = NULL;
+	cf_err err = read_json(c, p, CF_SESSION_FILE, SESSION_FILE_MAX,
+	                       CF_ERR_DENIED, "not logged in: no session", "",
+	                       &prof, &doc);
+	if (err)
+		return err;
 	err = doc ? parse_session(c, doc, ret) : CF_ERR_INVALID;
 	if (err == CF_ERR_NOT_FOUND)
 		return fail(c, p, CF_ID_FAIL_NO_SESSION, CF_ERR_DENIED,
@@ -473,13 +510,7 @@ static cf_err save_session(cf_client *c, struct cf_id_problem *p,
 		"idle_timeout_s", (json_int_t)info->idle_timeout_s,
 		"keys_verified", info->keys_verified,
 		"created_at", (json_int_t)time(NULL));
-	__attribute__((cleanup(text_wipe_free))) char *text =
-		doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	if (!text)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	err = cf_profile_write(prof, CF_SESSION_FILE, text, strlen(text));
-	return err ? profile_error(c, p, prof, err) : CF_OK;
+	return write_json(c, p, prof, CF_SESSION_FILE, doc);
 }
 
 static cf_err save_bundle(cf_client *c, struct cf_id_problem *p,
@@ -499,13 +530,7 @@ static cf_err save_bundle(cf_client *c, struct cf_id_problem *p,
 	AUTO_JSON *doc = json_pack("{s:i, s:s, s:s, s:s, s:s}", "v", 1,
 	                           "user_id", user_id, "bundle", b,
 	                           "sign_pk", spk, "enc_pk", epk);
-	__attribute__((cleanup(text_wipe_free))) char *text =
-		doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-	if (!text)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	err = cf_profile_write(prof, CF_KEY_BUNDLE_FILE, text, strlen(text));
-	return err ? profile_error(c, p, prof, err) : CF_OK;
+	return write_json(c, p, prof, CF_KEY_BUNDLE_FILE, doc);
 }
 
 /* The sealed bundle the profile holds for user_id. */
@@ -514,21 +539,12 @@ static cf_err load_bundle(cf_client *c, struct cf_id_problem *p,
                           uint8_t ret_sealed[CF_BUNDLE_SEALED_BYTES])
 {
 	cf_profile *prof;
-	cf_err err = profile_of(c, p, &prof);
+	AUTO_JSON *doc = NULL;
+	cf_err err = read_json(c, p, CF_KEY_BUNDLE_FILE, BUNDLE_FILE_MAX,
+	                       CF_ERR_NOT_FOUND, "no key bundle",
+	                       "; log in again", &prof, &doc);
 	if (err)
 		return err;
-	__attribute__((cleanup(profile_data_freep))) unsigned char *data = NULL;
-	size_t len = 0;
-	err = cf_profile_read(prof, CF_KEY_BUNDLE_FILE, BUNDLE_FILE_MAX, &data,
-	                      &len);
-	if (err == CF_ERR_NOT_FOUND)
-		return fail(c, p, CF_ID_FAIL_NO_SESSION, CF_ERR_NOT_FOUND,
-		            "no key bundle in the profile %s; log in again",
-		            cf_profile_dir(prof));
-	if (err)
-		return profile_error(c, p, prof, err);
-	AUTO_JSON *doc = json_loadb((const char *)data, len,
-	                            JSON_REJECT_DUPLICATES, NULL);
 	char uid[CF_ID_HEX_LEN + 1];
 	const json_t *v = json_object_get(doc, "v");
 	if (!doc || !json_is_integer(v) || json_integer_value(v) != 1 ||
@@ -789,6 +805,67 @@ static cf_err need_client(cf_client *c, struct cf_id_problem *p)
 	return c ? CF_OK : CF_ERR_INVALID;
 }
 
+/* What a call's answer must be. */
+enum answer {
+	ANSWER_JSON = 0,  /* any JSON (null for an empty body) */
+	ANSWER_OBJECT,    /* a JSON object */
+};
+
+/* One call; body NULL sends none. */
+static cf_err run_call(cf_client *c, struct cf_id_problem *p,
+                       const char *method, const char *path,
+                       enum call_auth auth, const json_t *body,
+                       enum answer answer, json_t **ret)
+{
+	const struct call cl = { method, path, body, auth, NULL };
+	return answer == ANSWER_OBJECT ? call_object(c, p, &cl, ret) :
+	                                 call(c, p, &cl, ret);
+}
+
+/* A call with the session's bearer; body NULL sends none. */
+static cf_err session_call(cf_client *c, struct cf_id_problem *p,
+                           const char *method, const char *path,
+                           const json_t *body, json_t **ret)
+{
+	return run_call(c, p, method, path, CALL_SESSION, body, ANSWER_JSON,
+	                ret);
+}
+
+/* A call with a body made by the caller: NULL there means it could not be
+ * made (out of memory), and nothing is sent. */
+static cf_err send_body(cf_client *c, struct cf_id_problem *p,
+                        const char *method, const char *path,
+                        enum call_auth auth, const json_t *body,
+                        enum answer answer, json_t **ret)
+{
+	if (!body)
+		return no_memory(c, p);
+	return run_call(c, p, method, path, auth, body, answer, ret);
+}
+
+/* METHOD path on the session with a body of one member, key: value (the
+ * body taking value); the body is wiped after. */
+static cf_err session_send_one(cf_client *c, struct cf_id_problem *p,
+                               const char *method, const char *path,
+                               const char *key, json_t *value)
+{
+	AUTO_JSON *body = json_pack("{s:o}", key, value);
+	return send_body(c, p, method, path, CALL_SESSION, body, ANSWER_JSON,
+	                 NULL);
+}
+
+/* METHOD path on the session with no body, for a client that is checked
+ * first. */
+static cf_err no_body_call(cf_client *c, struct cf_id_problem *p,
+                           const char *method, const char *path,
+                           json_t **ret)
+{
+	cf_err err = need_client(c, p);
+	if (err)
+		return err;
+	return session_call(c, p, method, path, NULL, ret);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Input checks                                                              */
 
@@ -825,6 +902,17 @@ static cf_err check_new_password(cf_client *c, struct cf_id_problem *p,
 	if (len > CF_PASSWORD_MAX)
 		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_TOO_LARGE,
 		            "the password must be at most %d bytes long",
+		            CF_PASSWORD_MAX);
+	return CF_OK;
+}
+
+/* A password to derive keys from (not a new one: any length that fits). */
+static cf_err check_password(cf_client *c, struct cf_id_problem *p,
+                             const char *pw, size_t len)
+{
+	if (!pw || len == 0 || len > CF_PASSWORD_MAX)
+		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
+		            "the password is empty or longer than %d bytes",
 		            CF_PASSWORD_MAX);
 	return CF_OK;
 }
@@ -900,6 +988,35 @@ static bool id_raw(const char *hex, uint8_t out[CF_ID_BYTES_RAW])
 	return cf_hex_decode(out, CF_ID_BYTES_RAW, hex, CF_ID_HEX_LEN) == CF_OK;
 }
 
+/* The account members of an answer: user_id (and its raw bytes when uid is
+ * not NULL), org_id and role. Returns the first member that is missing or
+ * invalid, NULL when all are good. */
+static const char *get_account(const json_t *doc,
+                               char user_id[CF_ID_HEX_LEN + 1],
+                               uint8_t *uid, char org_id[CF_ID_HEX_LEN + 1],
+                               char *role, size_t role_cap)
+{
+	if (!get_id(doc, "user_id", user_id) || (uid && !id_raw(user_id, uid)))
+		return "user_id";
+	if (!get_id(doc, "org_id", org_id))
+		return "org_id";
+	if (!get_text(doc, "role", role, role_cap))
+		return "role";
+	return NULL;
+}
+
+/* The device members of an answer, as get_account. */
+static const char *get_device(const json_t *doc,
+                              char device_id[CF_ID_HEX_LEN + 1],
+                              char *status, size_t status_cap)
+{
+	if (!get_id(doc, "device_id", device_id))
+		return "device_id";
+	if (!get_text(doc, "device_status", status, status_cap))
+		return "device_status";
+	return NULL;
+}
+
 /* A JSON copy of a short secret (PIN, code) that is not NUL-terminated
  * where it comes from; the body holding it is wiped by
  * cf_json_wipe_decref. */
@@ -926,22 +1043,16 @@ cf_err cf_enrol_begin(cf_client *client, const char *code, const char *email,
 		            "the invitation code is empty or too long");
 	AUTO_JSON *body = json_pack("{s:s, s:s}", "code", code, "email", email);
 	AUTO_JSON *doc = NULL;
-	const struct call cl = { "POST", "/v1/enrol/begin", body, CALL_PUBLIC,
-	                         NULL };
-	if (!body)
-		return fail(c, problem, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	if ((err = call_object(c, problem, &cl, &doc)))
+	if ((err = send_body(c, problem, "POST", "/v1/enrol/begin",
+	                     CALL_PUBLIC, body, ANSWER_OBJECT, &doc)))
 		return err;
 	struct cf_enrol_invitation inv;
 	memset(&inv, 0, sizeof inv);
 	static const char what[] = "enrol/begin";
-	if (!get_id(doc, "user_id", inv.user_id))
-		return bad_answer(c, problem, what, "user_id");
-	if (!get_id(doc, "org_id", inv.org_id))
-		return bad_answer(c, problem, what, "org_id");
-	if (!get_text(doc, "role", inv.role, sizeof inv.role))
-		return bad_answer(c, problem, what, "role");
+	const char *bad = get_account(doc, inv.user_id, NULL, inv.org_id,
+	                              inv.role, sizeof inv.role);
+	if (bad)
+		return bad_answer(c, problem, what, bad);
 	if ((err = get_kdf(c, problem, doc, what, &inv.kdf)))
 		return err;
 	*ret = inv;
@@ -997,8 +1108,7 @@ cf_err cf_enrol_finish(cf_client *client,
 	if (!code || !code_text || cf_identity_keys_new(&keys)) {
 		if (code)
 			sodium_free(code);
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
+		return no_memory(c, p);
 	}
 	err = cf_id_password_keys(auth_key, kek, params->password,
 	                          params->password_len, &inv->kdf);
@@ -1059,26 +1169,20 @@ cf_err cf_enrol_finish(cf_client *client,
 		"device_pk", b_dev, "second_factor", factor);
 	if (!body || (csr && json_object_set_new(body, "csr",
 	                                         json_string(csr)) != 0))
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
+		return no_memory(c, p);
 	AUTO_JSON *doc = NULL;
-	const struct call cl = { "POST", "/v1/enrol", body, CALL_PUBLIC, NULL };
-	if ((err = call_object(c, p, &cl, &doc)))
+	if ((err = send_body(c, p, "POST", "/v1/enrol", CALL_PUBLIC, body,
+	                     ANSWER_OBJECT, &doc)))
 		return err;
 	struct cf_enrol_result res;
 	memset(&res, 0, sizeof res);
-	static const char what[] = "enrol";
-	if (!get_id(doc, "user_id", res.user_id))
-		return bad_answer(c, p, what, "user_id");
-	if (!get_id(doc, "org_id", res.org_id))
-		return bad_answer(c, p, what, "org_id");
-	if (!get_text(doc, "role", res.role, sizeof res.role))
-		return bad_answer(c, p, what, "role");
-	if (!get_id(doc, "device_id", res.device_id))
-		return bad_answer(c, p, what, "device_id");
-	if (!get_text(doc, "device_status", res.device_status,
-	              sizeof res.device_status))
-		return bad_answer(c, p, what, "device_status");
+	const char *bad = get_account(doc, res.user_id, NULL, res.org_id,
+	                              res.role, sizeof res.role);
+	if (!bad)
+		bad = get_device(doc, res.device_id, res.device_status,
+		                 sizeof res.device_status);
+	if (bad)
+		return bad_answer(c, p, "enrol", bad);
 	/* The account exists now: whatever happens to the certificate, the
 	 * recovery code must reach the user, so this cannot fail the call. */
 	set_error(c, "%s", "");
@@ -1164,12 +1268,8 @@ static cf_err prelogin(cf_client *c, struct cf_id_problem *p,
 {
 	AUTO_JSON *body = json_pack("{s:s}", "email", email);
 	AUTO_JSON *doc = NULL;
-	const struct call cl = { "POST", "/v1/auth/prelogin", body,
-	                         CALL_PUBLIC, NULL };
-	if (!body)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	cf_err err = call_object(c, p, &cl, &doc);
+	cf_err err = send_body(c, p, "POST", "/v1/auth/prelogin",
+	                       CALL_PUBLIC, body, ANSWER_OBJECT, &doc);
 	if (err)
 		return err;
 	const char *kdf = json_string_value(json_object_get(doc, "kdf"));
@@ -1194,17 +1294,13 @@ cf_err cf_login_begin(cf_client *client, const char *email,
 	cf_err err = need_client(c, p);
 	if (err || !ret)
 		return CF_ERR_INVALID;
-	if ((err = check_email(c, p, email)))
+	if ((err = check_email(c, p, email)) ||
+	    (err = check_password(c, p, password, password_len)))
 		return err;
-	if (!password || password_len == 0 || password_len > CF_PASSWORD_MAX)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		            "the password is empty or longer than %d bytes",
-		            CF_PASSWORD_MAX);
 	__attribute__((cleanup(login_freep))) cf_login *l =
 		sodium_malloc(sizeof *l);
 	if (!l)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
+		return no_memory(c, p);
 	memset(l, 0, sizeof *l);
 	memcpy(l->email, email, strlen(email) + 1);
 
@@ -1229,12 +1325,8 @@ cf_err cf_login_begin(cf_client *client, const char *email,
 	                            "auth_key", b_auth.text, "device_pk",
 	                            b_dev);
 	AUTO_JSON *doc = NULL;
-	const struct call cl = { "POST", "/v1/auth/login", body, CALL_PUBLIC,
-	                         NULL };
-	if (!body)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	if ((err = call_object(c, p, &cl, &doc)))
+	if ((err = send_body(c, p, "POST", "/v1/auth/login", CALL_PUBLIC,
+	                     body, ANSWER_OBJECT, &doc)))
 		return err;
 	if (!get_text(doc, "pending", l->pending, sizeof l->pending))
 		return bad_answer(c, p, "login", "pending");
@@ -1282,12 +1374,8 @@ cf_err cf_login_send(cf_client *client, cf_login *login, const char *method,
 		            method);
 	AUTO_JSON *body = json_pack("{s:s, s:s}", "pending", login->pending,
 	                            "method", method);
-	const struct call cl = { "POST", "/v1/auth/second-factor/send", body,
-	                         CALL_PUBLIC, NULL };
-	if (!body)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	err = call(c, p, &cl, NULL);
+	err = send_body(c, p, "POST", "/v1/auth/second-factor/send",
+	                CALL_PUBLIC, body, ANSWER_JSON, NULL);
 	if (!err)
 		memcpy(login->sent, method, strlen(method) + 1);
 	return err;
@@ -1323,12 +1411,8 @@ cf_err cf_login_finish(cf_client *client, cf_login *login, const char *method,
 	                            login->pending, "method", method, "code",
 	                            json_secret(code, code_len));
 	AUTO_JSON *doc = NULL;
-	const struct call cl = { "POST", "/v1/auth/second-factor", body,
-	                         CALL_PUBLIC, NULL };
-	if (!body)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	if ((err = call_object(c, p, &cl, &doc)))
+	if ((err = send_body(c, p, "POST", "/v1/auth/second-factor",
+	                     CALL_PUBLIC, body, ANSWER_OBJECT, &doc)))
 		return err;
 
 	static const char what[] = "second-factor";
@@ -1340,24 +1424,16 @@ cf_err cf_login_finish(cf_client *client, cf_login *login, const char *method,
 	if (!get_text(doc, "token", token, sizeof token))
 		return bad_answer(c, p, what, "token");
 	/* From here the token exists on the server: end it on failure. */
-	const char *bad = NULL;
-	if (!get_id(doc, "user_id", info.user_id) ||
-	    !id_raw(info.user_id, uid))
-		bad = "user_id";
-	else if (!get_id(doc, "org_id", info.org_id))
-		bad = "org_id";
-	else if (!get_text(doc, "role", info.role, sizeof info.role))
-		bad = "role";
-	else if (!get_id(doc, "device_id", info.device_id))
-		bad = "device_id";
-	else if (!get_text(doc, "device_status", info.device_status,
-	                   sizeof info.device_status))
-		bad = "device_status";
-	else if (!get_b64(doc, "bundle", sealed, sizeof sealed))
+	const char *bad = get_account(doc, info.user_id, uid, info.org_id,
+	                              info.role, sizeof info.role);
+	if (!bad)
+		bad = get_device(doc, info.device_id, info.device_status,
+		                 sizeof info.device_status);
+	if (!bad && !get_b64(doc, "bundle", sealed, sizeof sealed))
 		bad = "bundle";
-	else if (!get_b64(doc, "sign_pk", info.sign_pk, CF_ID_KEY_BYTES))
+	if (!bad && !get_b64(doc, "sign_pk", info.sign_pk, CF_ID_KEY_BYTES))
 		bad = "sign_pk";
-	else if (!get_b64(doc, "enc_pk", info.enc_pk, CF_ID_KEY_BYTES))
+	if (!bad && !get_b64(doc, "enc_pk", info.enc_pk, CF_ID_KEY_BYTES))
 		bad = "enc_pk";
 	if (bad) {
 		err = bad_answer(c, p, what, bad);
@@ -1404,22 +1480,23 @@ cf_err cf_login_finish(cf_client *client, cf_login *login, const char *method,
 /* ------------------------------------------------------------------------ */
 /* Session                                                                   */
 
+/* POST {"pin"} on the session, for a client and a PIN checked first. */
+static cf_err send_pin(cf_client *c, struct cf_id_problem *p,
+                       const char *path, const char *pin, size_t len)
+{
+	cf_err err = need_client(c, p);
+	if (err)
+		return err;
+	if ((err = check_pin(c, p, pin, len)))
+		return err;
+	return session_send_one(c, p, "POST", path, "pin",
+	                        json_secret(pin, len));
+}
+
 cf_err cf_session_unlock(cf_client *client, const char *pin, size_t pin_len,
                          struct cf_id_problem *problem)
 {
-	cf_client *c = client;
-	cf_err err = need_client(c, problem);
-	if (err)
-		return err;
-	if ((err = check_pin(c, problem, pin, pin_len)))
-		return err;
-	AUTO_JSON *body = json_pack("{s:o}", "pin", json_secret(pin, pin_len));
-	const struct call cl = { "POST", "/v1/auth/unlock", body, CALL_SESSION,
-	                         NULL };
-	if (!body)
-		return fail(c, problem, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	return call(c, problem, &cl, NULL);
+	return send_pin(client, problem, "/v1/auth/unlock", pin, pin_len);
 }
 
 cf_err cf_session_logout(cf_client *client, enum cf_logout *ret,
@@ -1445,11 +1522,9 @@ cf_err cf_session_logout(cf_client *client, enum cf_logout *ret,
 	if (err)
 		return err;
 	session_clear(&s);
-	const struct call cl = { "POST", "/v1/auth/logout", NULL, CALL_SESSION,
-	                         NULL };
 	struct cf_id_problem local;
 	problem_reset(&local);
-	err = call(c, &local, &cl, NULL);
+	err = session_call(c, &local, "POST", "/v1/auth/logout", NULL, NULL);
 	if (p)
 		*p = local;
 	if (!err) {
@@ -1472,8 +1547,8 @@ cf_err cf_me(cf_client *client, json_t **ret_me, struct cf_id_problem *problem)
 	cf_err err = need_client(client, problem);
 	if (err || !ret_me)
 		return CF_ERR_INVALID;
-	const struct call cl = { "GET", "/v1/me", NULL, CALL_SESSION, NULL };
-	return call_object(client, problem, &cl, ret_me);
+	return run_call(client, problem, "GET", "/v1/me", CALL_SESSION, NULL,
+	                ANSWER_OBJECT, ret_me);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1516,8 +1591,7 @@ cf_err cf_recover_begin(cf_client *client, const char *email,
 	if (!r || !code) {
 		if (code)
 			sodium_free(code);
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
+		return no_memory(c, p);
 	}
 	memset(r, 0, sizeof *r);
 	memcpy(r->email, email, strlen(email) + 1);
@@ -1535,12 +1609,8 @@ cf_err cf_recover_begin(cf_client *client, const char *email,
 
 	AUTO_JSON *body = json_pack("{s:s}", "email", email);
 	AUTO_JSON *doc = NULL;
-	const struct call cl = { "POST", "/v1/auth/recover/begin", body,
-	                         CALL_PUBLIC, NULL };
-	if (!body)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	if ((err = call_object(c, p, &cl, &doc)))
+	if ((err = send_body(c, p, "POST", "/v1/auth/recover/begin",
+	                     CALL_PUBLIC, body, ANSWER_OBJECT, &doc)))
 		return err;
 	static const char what[] = "recover/begin";
 	uint8_t sealed[CF_BUNDLE_SEALED_BYTES];
@@ -1596,12 +1666,8 @@ cf_err cf_recover_finish(cf_client *client, cf_recovery *rec,
 	                            "recovery_auth", b_rauth.text,
 	                            "salt", b_salt, "auth_key", b_auth.text,
 	                            "bundle", b_bundle);
-	const struct call cl = { "POST", "/v1/auth/recover", body, CALL_PUBLIC,
-	                         NULL };
-	if (!body)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	if ((err = call(c, p, &cl, NULL)))
+	if ((err = send_body(c, p, "POST", "/v1/auth/recover", CALL_PUBLIC,
+	                     body, ANSWER_JSON, NULL)))
 		return err;
 	/* The profile's copy of this user's bundle is sealed with the old
 	 * kek: drop it (the next login stores the new one). */
@@ -1621,13 +1687,9 @@ static cf_err open_own_keys(cf_client *c, struct cf_id_problem *p,
                             struct session *ret_s, uint8_t ret_auth[32],
                             struct cf_identity_keys *ret_keys)
 {
-	if (!password || len == 0 || len > CF_PASSWORD_MAX)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		            "the password is empty or longer than %d bytes",
-		            CF_PASSWORD_MAX);
 	struct session s;
-	cf_err err = load_session(c, p, &s);
-	if (err)
+	cf_err err = check_password(c, p, password, len);
+	if (err || (err = load_session(c, p, &s)))
 		return err;
 	uint8_t sealed[CF_BUNDLE_SEALED_BYTES];
 	uint8_t uid[CF_ID_BYTES_RAW];
@@ -1676,8 +1738,7 @@ cf_err cf_password_change(cf_client *client, const char *old_password,
 	SECRET_KEY(new_kek);
 	AUTO_KEYS *keys = NULL;
 	if (cf_identity_keys_new(&keys))
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
+		return no_memory(c, p);
 	if ((err = open_own_keys(c, p, old_password, old_len, &s, old_auth,
 	                         keys)))
 		return err;
@@ -1688,10 +1749,9 @@ cf_err cf_password_change(cf_client *client, const char *old_password,
 	session_clear(&s);
 
 	AUTO_JSON *salt_doc = NULL;
-	const struct call salt_call = { "POST", "/v1/auth/password/salt", NULL,
-	                                CALL_SESSION, NULL };
 	struct cf_kdf_params kdf;
-	if ((err = call_object(c, p, &salt_call, &salt_doc)) ||
+	if ((err = run_call(c, p, "POST", "/v1/auth/password/salt",
+	                    CALL_SESSION, NULL, ANSWER_OBJECT, &salt_doc)) ||
 	    (err = get_kdf(c, p, salt_doc, "password/salt", &kdf)))
 		return err;
 	uint8_t bundle[CF_BUNDLE_SEALED_BYTES];
@@ -1714,12 +1774,8 @@ cf_err cf_password_change(cf_client *client, const char *old_password,
 	                            "auth_key", b_old.text, "new_salt", b_salt,
 	                            "new_auth_key", b_new.text,
 	                            "new_bundle", b_bundle);
-	const struct call cl = { "POST", "/v1/auth/password", body,
-	                         CALL_SESSION, NULL };
-	if (!body)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	if ((err = call(c, p, &cl, NULL)))
+	if ((err = send_body(c, p, "POST", "/v1/auth/password", CALL_SESSION,
+	                     body, ANSWER_JSON, NULL)))
 		return err;
 	return save_bundle(c, p, user_id, bundle, keys->sign_pk, keys->enc_pk);
 }
@@ -1741,8 +1797,7 @@ cf_err cf_recovery_code_regenerate(cf_client *client, const char *password,
 	__attribute__((cleanup(secret_freep))) char *text =
 		sodium_malloc(CF_RECOVERY_TEXT_LEN + 1);
 	if (!text || cf_identity_keys_new(&keys))
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
+		return no_memory(c, p);
 	if ((err = open_own_keys(c, p, password, len, &s, auth, keys)))
 		return err;
 	uint8_t uid[CF_ID_BYTES_RAW];
@@ -1771,12 +1826,8 @@ cf_err cf_recovery_code_regenerate(cf_client *client, const char *password,
 	cf_b64url_encode(b_rbundle, sizeof b_rbundle, rbundle, sizeof rbundle);
 	AUTO_JSON *body = json_pack("{s:s, s:s}", "recovery_auth",
 	                            b_rauth.text, "recovery_bundle", b_rbundle);
-	const struct call cl = { "POST", "/v1/me/recovery-code", body,
-	                         CALL_SESSION, NULL };
-	if (!body)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	if ((err = call(c, p, &cl, NULL)))
+	if ((err = send_body(c, p, "POST", "/v1/me/recovery-code",
+	                     CALL_SESSION, body, ANSWER_JSON, NULL)))
 		return err;
 	*ret_code = text;
 	text = NULL;
@@ -1794,9 +1845,8 @@ cf_err cf_totp_begin(cf_client *client, struct cf_totp_setup *ret,
 	if (err || !ret)
 		return CF_ERR_INVALID;
 	AUTO_JSON *doc = NULL;
-	const struct call cl = { "POST", "/v1/me/totp/begin", NULL,
-	                         CALL_SESSION, NULL };
-	if ((err = call_object(c, problem, &cl, &doc)))
+	if ((err = run_call(c, problem, "POST", "/v1/me/totp/begin",
+	                    CALL_SESSION, NULL, ANSWER_OBJECT, &doc)))
 		return err;
 	if (!get_text(doc, "secret", ret->secret, sizeof ret->secret))
 		return bad_answer(c, problem, "totp/begin", "secret");
@@ -1817,41 +1867,19 @@ cf_err cf_totp_confirm(cf_client *client, const char *code, size_t len,
 		return err;
 	if ((err = check_code6(c, problem, code, len)))
 		return err;
-	AUTO_JSON *body = json_pack("{s:o}", "code", json_secret(code, len));
-	const struct call cl = { "POST", "/v1/me/totp", body, CALL_SESSION,
-	                         NULL };
-	if (!body)
-		return fail(c, problem, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	return call(c, problem, &cl, NULL);
+	return session_send_one(c, problem, "POST", "/v1/me/totp", "code",
+	                        json_secret(code, len));
 }
 
 cf_err cf_totp_disable(cf_client *client, struct cf_id_problem *problem)
 {
-	cf_err err = need_client(client, problem);
-	if (err)
-		return err;
-	const struct call cl = { "DELETE", "/v1/me/totp", NULL, CALL_SESSION,
-	                         NULL };
-	return call(client, problem, &cl, NULL);
+	return no_body_call(client, problem, "DELETE", "/v1/me/totp", NULL);
 }
 
 cf_err cf_pin_change(cf_client *client, const char *pin, size_t len,
                      struct cf_id_problem *problem)
 {
-	cf_client *c = client;
-	cf_err err = need_client(c, problem);
-	if (err)
-		return err;
-	if ((err = check_pin(c, problem, pin, len)))
-		return err;
-	AUTO_JSON *body = json_pack("{s:o}", "pin", json_secret(pin, len));
-	const struct call cl = { "POST", "/v1/me/pin", body, CALL_SESSION,
-	                         NULL };
-	if (!body)
-		return fail(c, problem, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	return call(c, problem, &cl, NULL);
+	return send_pin(client, problem, "/v1/me/pin", pin, len);
 }
 
 cf_err cf_phone_set(cf_client *client, const char *phone,
@@ -1865,13 +1893,8 @@ cf_err cf_phone_set(cf_client *client, const char *phone,
 		return fail(c, problem, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
 		            "a phone number is '+' and 8 to 15 digits "
 		            "(E.164, e.g. +33612345678)");
-	AUTO_JSON *body = json_pack("{s:s}", "phone", phone);
-	const struct call cl = { "PUT", "/v1/me/phone", body, CALL_SESSION,
-	                         NULL };
-	if (!body)
-		return fail(c, problem, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	return call(c, problem, &cl, NULL);
+	return session_send_one(c, problem, "PUT", "/v1/me/phone", "phone",
+	                        json_string(phone));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1899,14 +1922,6 @@ static cf_err org_or_session(cf_client *c, struct cf_id_problem *p,
 	return CF_OK;
 }
 
-static cf_err session_call(cf_client *c, struct cf_id_problem *p,
-                           const char *method, const char *path,
-                           const json_t *body, json_t **ret)
-{
-	const struct call cl = { method, path, body, CALL_SESSION, NULL };
-	return call(c, p, &cl, ret);
-}
-
 cf_err cf_admin_invite(cf_client *client, const char *email, const char *role,
                        const char *org_id, const char *unit_id, json_t **ret,
                        struct cf_id_problem *problem)
@@ -1925,10 +1940,8 @@ cf_err cf_admin_invite(cf_client *client, const char *email, const char *role,
 	                            "role", role, "org_id", org);
 	if (body && unit_id)
 		json_object_set_new(body, "unit_id", json_string(unit_id));
-	if (!body)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	return session_call(c, p, "POST", "/v1/invitations", body, ret);
+	return send_body(c, p, "POST", "/v1/invitations", CALL_SESSION, body,
+	                 ANSWER_JSON, ret);
 }
 
 cf_err cf_admin_org_create(cf_client *client, const char *name,
@@ -1944,19 +1957,14 @@ cf_err cf_admin_org_create(cf_client *client, const char *name,
 		            "an organisation name is 1 to 200 characters");
 	AUTO_JSON *body = json_pack("{s:s, s:b}", "name", name,
 	                            "device_approval", device_approval);
-	if (!body)
-		return fail(c, problem, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	return session_call(c, problem, "POST", "/v1/orgs", body, ret);
+	return send_body(c, problem, "POST", "/v1/orgs", CALL_SESSION, body,
+	                 ANSWER_JSON, ret);
 }
 
 cf_err cf_admin_orgs_list(cf_client *client, json_t **ret,
                           struct cf_id_problem *problem)
 {
-	cf_err err = need_client(client, problem);
-	if (err)
-		return err;
-	return session_call(client, problem, "GET", "/v1/orgs", NULL, ret);
+	return no_body_call(client, problem, "GET", "/v1/orgs", ret);
 }
 
 cf_err cf_admin_unit_create(cf_client *client, const char *org_id,
@@ -1992,10 +2000,8 @@ cf_err cf_admin_unit_create(cf_client *client, const char *org_id,
 	char path[PATH_MAX_LEN];
 	cf_msg_format(path, sizeof path, "/v1/orgs/%s/units", org);
 	AUTO_JSON *doc = NULL;
-	if (!body)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	if ((err = session_call(c, p, "POST", path, body, &doc)))
+	if ((err = send_body(c, p, "POST", path, CALL_SESSION, body,
+	                     ANSWER_JSON, &doc)))
 		return err;
 	char unit_id[CF_ID_HEX_LEN + 1];
 	uint8_t uid[CF_ID_BYTES_RAW];
@@ -2071,12 +2077,10 @@ cf_err cf_admin_role_set(cf_client *client, const char *user_id,
 	AUTO_JSON *body = json_pack("{s:s}", "role", role);
 	if (body && unit_id)
 		json_object_set_new(body, "unit_id", json_string(unit_id));
-	if (!body)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
 	char path[PATH_MAX_LEN];
 	cf_msg_format(path, sizeof path, "/v1/users/%s/role", user_id);
-	return session_call(c, p, "PUT", path, body, ret);
+	return send_body(c, p, "PUT", path, CALL_SESSION, body, ANSWER_JSON,
+	                 ret);
 }
 
 cf_err cf_delegation_create(cf_client *client, const char *to_user,
@@ -2095,20 +2099,14 @@ cf_err cf_delegation_create(cf_client *client, const char *to_user,
 		            "a delegation scope is 1 to 200 characters");
 	AUTO_JSON *body = json_pack("{s:s, s:s}", "to_user", to_user, "scope",
 	                            scope);
-	if (!body)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
-	return session_call(c, p, "POST", "/v1/delegations", body, ret);
+	return send_body(c, p, "POST", "/v1/delegations", CALL_SESSION, body,
+	                 ANSWER_JSON, ret);
 }
 
 cf_err cf_delegations_list(cf_client *client, json_t **ret,
                            struct cf_id_problem *problem)
 {
-	cf_err err = need_client(client, problem);
-	if (err)
-		return err;
-	return session_call(client, problem, "GET", "/v1/delegations", NULL,
-	                    ret);
+	return no_body_call(client, problem, "GET", "/v1/delegations", ret);
 }
 
 /* METHOD /v1/<collection>/<id><suffix> with a checked id. */
@@ -2137,10 +2135,7 @@ cf_err cf_delegation_delete(cf_client *client, const char *id,
 cf_err cf_devices_list(cf_client *client, json_t **ret,
                        struct cf_id_problem *problem)
 {
-	cf_err err = need_client(client, problem);
-	if (err)
-		return err;
-	return session_call(client, problem, "GET", "/v1/devices", NULL, ret);
+	return no_body_call(client, problem, "GET", "/v1/devices", ret);
 }
 
 cf_err cf_device_approve(cf_client *client, const char *id, json_t **ret,
@@ -2189,15 +2184,12 @@ cf_err cf_device_certificate(cf_client *client,
 		return fail(c, p, CF_ID_FAIL_OTHER, err, "cannot make the device "
 		            "certificate request: %s", why.text);
 	AUTO_JSON *body = json_pack("{s:s}", "csr", csr);
-	if (!body)
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
 	char path[64 + CF_ID_HEX_LEN];
 	cf_msg_format(path, sizeof path, "/v1/devices/%s/certificate",
 	              res.device_id);
-	const struct call cl = { "POST", path, body, CALL_SESSION, NULL };
 	AUTO_JSON *doc = NULL;
-	if ((err = call_object(c, p, &cl, &doc)))
+	if ((err = send_body(c, p, "POST", path, CALL_SESSION, body,
+	                     ANSWER_OBJECT, &doc)))
 		return err;
 	char dev[CF_ID_HEX_LEN + 1];
 	const char *pem = json_string_value(json_object_get(doc, "certificate"));
@@ -2279,18 +2271,14 @@ cf_err cf_apikey_create(cf_client *client, const char *const *scopes,
 	if (!body || (a && json_object_set_new(body, "allow", a) != 0) ||
 	    (label && json_object_set_new(body, "label",
 	                                  json_string(label)) != 0))
-		return fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		            "out of memory");
+		return no_memory(c, p);
 	return session_call(c, p, "POST", "/v1/api-keys", body, ret);
 }
 
 cf_err cf_apikeys_list(cf_client *client, json_t **ret,
                        struct cf_id_problem *problem)
 {
-	cf_err err = need_client(client, problem);
-	if (err)
-		return err;
-	return session_call(client, problem, "GET", "/v1/api-keys", NULL, ret);
+	return no_body_call(client, problem, "GET", "/v1/api-keys", ret);
 }
 
 cf_err cf_apikey_revoke(cf_client *client, const char *id,
