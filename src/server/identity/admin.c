@@ -12,9 +12,8 @@
 
 #define LIST_MAX 1000
 
-/* Answers the policy's refusal; true when allowed. */
-static bool allowed(struct cf_request *req, const char *action, const char *org,
-                    const char *unit, const char *owner)
+bool cf_identity_allowed(struct cf_request *req, const char *action, const char *org,
+                         const char *unit, const char *owner)
 {
 	char why[160];
 	enum cf_relation rel = cf_policy_relation(&req->who, org, unit, owner);
@@ -41,6 +40,17 @@ static json_t *load_or_404(struct cf_request *req, const char *kind, const char 
 	else if (err)
 		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
 	return err ? NULL : doc;
+}
+
+bool cf_identity_allowed_on_device(struct cf_request *req, const char *action, const json_t *dev)
+{
+	json_t *owner = NULL;
+	const char *unit = NULL;
+	if (cf_doc_load(req->srv->store, NULL, "user", cf_jstr(dev, "user"), &owner, NULL) == CF_OK)
+		unit = cf_jstr(owner, "unit");
+	bool ok = cf_identity_allowed(req, action, cf_jstr(dev, "org"), unit, cf_jstr(dev, "user"));
+	json_decref(owner);
+	return ok;
 }
 
 struct list_ctx {
@@ -155,7 +165,7 @@ void cf_h_unit_create(struct cf_request *req)
 	if (!org)
 		return;
 	json_decref(org);
-	if (!allowed(req, "units.create", req->params[0], NULL, NULL))
+	if (!cf_identity_allowed(req, "units.create", req->params[0], NULL, NULL))
 		return;
 	req->write = unit_write;
 	cf_reply_problem(&req->reply, 500, "internal", "the unit was not stored");
@@ -164,14 +174,14 @@ void cf_h_unit_create(struct cf_request *req)
 void cf_h_unit_list(struct cf_request *req)
 {
 	static const char *const fields[] = { "name", "enc_pk", NULL };
-	if (allowed(req, "units.list", req->params[0], NULL, NULL))
+	if (cf_identity_allowed(req, "units.list", req->params[0], NULL, NULL))
 		reply_list(req, "unit", req->params[0], fields, NULL, NULL);
 }
 
 void cf_h_user_list(struct cf_request *req)
 {
 	static const char *const fields[] = { "email", "role", "unit", "status", NULL };
-	if (allowed(req, "users.list", req->params[0], NULL, NULL))
+	if (cf_identity_allowed(req, "users.list", req->params[0], NULL, NULL))
 		reply_list(req, "user", req->params[0], fields, NULL, NULL);
 }
 
@@ -202,7 +212,7 @@ static struct user_ctx *user_target(struct cf_request *req, const char *action)
 	json_t *u = load_or_404(req, "user", req->params[0], &v);
 	if (!u)
 		return NULL;
-	if (!allowed(req, action, cf_jstr(u, "org"), cf_jstr(u, "unit"), cf_jstr(u, "id"))) {
+	if (!cf_identity_allowed(req, action, cf_jstr(u, "org"), cf_jstr(u, "unit"), cf_jstr(u, "id"))) {
 		json_decref(u);
 		return NULL;
 	}
@@ -277,7 +287,7 @@ void cf_h_user_keys(struct cf_request *req)
 	json_t *u = load_or_404(req, "user", req->params[0], NULL);
 	if (!u)
 		return;
-	if (allowed(req, "users.keys", cf_jstr(u, "org"), cf_jstr(u, "unit"), cf_jstr(u, "id")))
+	if (cf_identity_allowed(req, "users.keys", cf_jstr(u, "org"), cf_jstr(u, "unit"), cf_jstr(u, "id")))
 		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:O, s:O}", "user_id",
 		                   cf_jstr(u, "id"), "sign_pk", json_object_get(u, "sign_pk"),
 		                   "enc_pk", json_object_get(u, "enc_pk")));
@@ -347,13 +357,7 @@ static void device_change(struct cf_request *req, const char *action, const char
 	json_t *dev = load_or_404(req, "device", req->params[0], &v);
 	if (!dev)
 		return;
-	json_t *owner = NULL;
-	const char *unit = NULL;
-	if (cf_doc_load(req->srv->store, NULL, "user", cf_jstr(dev, "user"), &owner, NULL) == CF_OK)
-		unit = cf_jstr(owner, "unit");
-	bool ok = allowed(req, action, cf_jstr(dev, "org"), unit, cf_jstr(dev, "user"));
-	json_decref(owner);
-	if (!ok) {
+	if (!cf_identity_allowed_on_device(req, action, dev)) {
 		json_decref(dev);
 		return;
 	}
@@ -446,7 +450,7 @@ void cf_h_apikey_create(struct cf_request *req)
 		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'allow': %s", why);
 		return;
 	}
-	if (!allowed(req, "apikeys.manage", req->who.tenant, NULL, NULL))
+	if (!cf_identity_allowed(req, "apikeys.manage", req->who.tenant, NULL, NULL))
 		return;
 	struct apikey_ctx *c = calloc(1, sizeof(*c));
 	if (!c || cf_api_key_generate(c->text, sizeof(c->text), c->key.key_hash)) {
@@ -487,7 +491,7 @@ static cf_err key_item(void *ctx, const struct cf_api_key *k)
 
 void cf_h_apikey_list(struct cf_request *req)
 {
-	if (!allowed(req, "apikeys.manage", req->who.tenant, NULL, NULL))
+	if (!cf_identity_allowed(req, "apikeys.manage", req->who.tenant, NULL, NULL))
 		return;
 	struct keys_list l = { .items = json_array(), .tenant = req->who.tenant,
 	                       .platform = req->who.role == CF_ROLE_SUPERADMIN };
@@ -526,7 +530,7 @@ static cf_err apikey_revoke_write(struct cf_audit_tx *atx, struct cf_request *re
 
 void cf_h_apikey_revoke(struct cf_request *req)
 {
-	if (!allowed(req, "apikeys.manage", req->who.tenant, NULL, NULL))
+	if (!cf_identity_allowed(req, "apikeys.manage", req->who.tenant, NULL, NULL))
 		return;
 	req->write = apikey_revoke_write;
 	cf_reply_problem(&req->reply, 500, "internal", "the revocation was not stored");

@@ -44,21 +44,6 @@ static cf_err deleg_write(struct cf_audit_tx *atx, struct cf_request *req)
 	return err;
 }
 
-static bool policy_ok(struct cf_request *req, const char *action, const char *org,
-                      const char *unit, const char *owner)
-{
-	char why[160];
-	enum cf_relation rel = cf_policy_relation(&req->who, org, unit, owner);
-	enum cf_policy_decision d = cf_policy_on(&req->who, action, rel, why, sizeof(why));
-	if (d == CF_POLICY_ALLOW)
-		return true;
-	if (d == CF_POLICY_NOT_FOUND)
-		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
-	else
-		cf_reply_problem(&req->reply, 403, "forbidden", "%s", why);
-	return false;
-}
-
 void cf_h_delegation_create(struct cf_request *req)
 {
 	const char *scope = cf_jstr(req->json, "scope");
@@ -75,7 +60,7 @@ void cf_h_delegation_create(struct cf_request *req)
 		cf_reply_problem(&req->reply, 404, "not-found", "no such user");
 		return;
 	}
-	bool ok = policy_ok(req, "delegations.create", cf_jstr(to, "org"), cf_jstr(to, "unit"),
+	bool ok = cf_identity_allowed(req, "delegations.create", cf_jstr(to, "org"), cf_jstr(to, "unit"),
 	                    cf_jstr(to, "id"));
 	bool secretary = strcmp(cf_jstr(to, "role") ? cf_jstr(to, "role") : "", "secretary") == 0;
 	json_decref(to);
@@ -148,7 +133,7 @@ void cf_h_delegation_revoke(struct cf_request *req)
 	}
 	req->ctx = c;
 	req->ctx_free = deleg_free;
-	if (!policy_ok(req, "delegations.revoke", cf_jstr(c->doc, "org"), NULL, cf_jstr(c->doc, "from")))
+	if (!cf_identity_allowed(req, "delegations.revoke", cf_jstr(c->doc, "org"), NULL, cf_jstr(c->doc, "from")))
 		return;
 	if (cf_jbool(c->doc, "revoked")) {
 		cf_reply_problem(&req->reply, 409, "conflict", "the delegation is revoked already");

@@ -91,28 +91,6 @@ static cf_err cert_write(struct cf_audit_tx *atx, struct cf_request *req)
 	return err;
 }
 
-/* The policy's answer for this device; true when allowed. */
-static bool allowed(struct cf_request *req, const json_t *dev)
-{
-	json_t *owner = NULL;
-	const char *unit = NULL;
-	if (cf_doc_load(req->srv->store, NULL, "user", cf_jstr(dev, "user"), &owner, NULL) == CF_OK)
-		unit = cf_jstr(owner, "unit");
-	char why[160];
-	enum cf_relation rel = cf_policy_relation(&req->who, cf_jstr(dev, "org"), unit,
-	                                          cf_jstr(dev, "user"));
-	enum cf_policy_decision d = cf_policy_on(&req->who, "devices.certificate", rel, why,
-	                                         sizeof(why));
-	json_decref(owner);
-	if (d == CF_POLICY_ALLOW)
-		return true;
-	if (d == CF_POLICY_NOT_FOUND)
-		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
-	else
-		cf_reply_problem(&req->reply, 403, "forbidden", "%s", why);
-	return false;
-}
-
 void cf_h_device_certificate(struct cf_request *req)
 {
 	struct cf_devca *ca = cf_devca_current();
@@ -135,7 +113,7 @@ void cf_h_device_certificate(struct cf_request *req)
 		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
 		return;
 	}
-	if (!allowed(req, dev)) {
+	if (!cf_identity_allowed_on_device(req, "devices.certificate", dev)) {
 		json_decref(dev);
 		return;
 	}

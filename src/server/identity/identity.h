@@ -85,6 +85,15 @@ cf_err cf_invitation_create(struct cf_audit_tx *atx, const struct cf_audit_field
                             const char *email, const char *created_by, uint64_t ttl_ms,
                             char *code_out, size_t code_cap, char id_out[33]);
 
+/* --- policy on a target (admin.c) ----------------------------------------- */
+
+/* May the caller do action on a target of this organisation, unit and owner?
+ * Answers the refusal itself (403, or 404 for another tenant's resource). */
+bool cf_identity_allowed(struct cf_request *req, const char *action, const char *org,
+                         const char *unit, const char *owner);
+/* The same for a device document (its owner's unit is looked up). */
+bool cf_identity_allowed_on_device(struct cf_request *req, const char *action, const json_t *dev);
+
 /* --- handlers ------------------------------------------------------------ */
 
 void cf_h_enrol_begin(struct cf_request *req);

@@ -128,24 +128,14 @@ void cf_h_invite(struct cf_request *req)
 	const char *org_id = cf_jstr(b, "org_id");
 	json_t *org = NULL;
 	cf_store *st = req->srv->store;
-	char why[160];
 	if (cf_doc_load(st, NULL, "org", org_id, &org, NULL) != CF_OK) {
 		cf_reply_problem(&req->reply, 404, "not-found", "no such organisation");
 		return;
 	}
 	bool platform = strcmp(cf_jstr(org, "kind") ? cf_jstr(org, "kind") : "", "platform") == 0;
 	json_decref(org);
-	enum cf_relation rel = cf_policy_relation(&req->who, org_id, NULL, NULL);
-	switch (cf_policy_on(&req->who, "invitations.create", rel, why, sizeof(why))) {
-	case CF_POLICY_ALLOW:
-		break;
-	case CF_POLICY_NOT_FOUND:
-		cf_reply_problem(&req->reply, 404, "not-found", "no such organisation");
+	if (!cf_identity_allowed(req, "invitations.create", org_id, NULL, NULL))
 		return;
-	default:
-		cf_reply_problem(&req->reply, 403, "forbidden", "%s", why);
-		return;
-	}
 	/* Superadmins belong to the platform, and only a superadmin makes one. */
 	if ((role == CF_ROLE_SUPERADMIN) != platform ||
 	    (role == CF_ROLE_SUPERADMIN && req->who.role != CF_ROLE_SUPERADMIN)) {
