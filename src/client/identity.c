@@ -431,7 +431,7 @@ static cf_err read_json(cf_client *c, struct cf_id_problem *p,
                         const char *what, const char *hint,
                         cf_profile **ret_prof, json_t **ret_doc)
 {
-	cf_profile *prof;
+	cf_profile *prof = NULL;
 	cf_err err = profile_of(c, p, &prof);
 	if (err)
 		return err;
@@ -453,7 +453,7 @@ static cf_err read_json(cf_client *c, struct cf_id_problem *p,
 static cf_err load_session(cf_client *c, struct cf_id_problem *p,
                            struct session *ret)
 {
-	cf_profile *prof;
+	cf_profile *prof = NULL;
 	AUTO_JSON *doc = NULL;
 	cf_err err = read_json(c, p, CF_SESSION_FILE, SESSION_FILE_MAX,
 	                       CF_ERR_DENIED, "not logged in: no session", "",
@@ -491,7 +491,7 @@ static cf_err save_session(cf_client *c, struct cf_id_problem *p,
                            const struct cf_session_info *info,
                            const char *token)
 {
-	cf_profile *prof;
+	cf_profile *prof = NULL;
 	cf_err err = profile_of(c, p, &prof);
 	if (err)
 		return err;
@@ -519,7 +519,7 @@ static cf_err save_bundle(cf_client *c, struct cf_id_problem *p,
                           const uint8_t sign_pk[CF_ID_KEY_BYTES],
                           const uint8_t enc_pk[CF_ID_KEY_BYTES])
 {
-	cf_profile *prof;
+	cf_profile *prof = NULL;
 	cf_err err = profile_of(c, p, &prof);
 	if (err)
 		return err;
@@ -538,7 +538,7 @@ static cf_err load_bundle(cf_client *c, struct cf_id_problem *p,
                           const char *user_id,
                           uint8_t ret_sealed[CF_BUNDLE_SEALED_BYTES])
 {
-	cf_profile *prof;
+	cf_profile *prof = NULL;
 	AUTO_JSON *doc = NULL;
 	cf_err err = read_json(c, p, CF_KEY_BUNDLE_FILE, BUNDLE_FILE_MAX,
 	                       CF_ERR_NOT_FOUND, "no key bundle",
@@ -564,7 +564,7 @@ static cf_err device_key_profile(cf_client *c, struct cf_id_problem *p,
                                  bool create, uint8_t ret_pk[32],
                                  uint8_t *ret_sk)
 {
-	cf_profile *prof;
+	cf_profile *prof = NULL;
 	cf_err err = profile_of(c, p, &prof);
 	if (err)
 		return err;
@@ -1507,7 +1507,7 @@ cf_err cf_session_logout(cf_client *client, enum cf_logout *ret,
 	cf_err err = need_client(c, p);
 	if (err || !ret)
 		return CF_ERR_INVALID;
-	cf_profile *prof;
+	cf_profile *prof = NULL;
 	if ((err = profile_of(c, p, &prof)))
 		return err;
 	struct session s;
@@ -1672,7 +1672,7 @@ cf_err cf_recover_finish(cf_client *client, cf_recovery *rec,
 	/* The profile's copy of this user's bundle is sealed with the old
 	 * kek: drop it (the next login stores the new one). */
 	uint8_t stale[CF_BUNDLE_SEALED_BYTES];
-	cf_profile *prof;
+	cf_profile *prof = NULL;
 	if (load_bundle(c, NULL, rec->user_id, stale) == CF_OK &&
 	    cf_client_profile(c, &prof) == CF_OK)
 		(void)cf_profile_remove(prof, CF_KEY_BUNDLE_FILE);
@@ -2013,7 +2013,7 @@ cf_err cf_admin_unit_create(cf_client *client, const char *org_id,
 	uint8_t wrap[CF_WRAP_BYTES];
 	char b_wrap[128];
 	char file[CF_PROFILE_NAME_MAX];
-	cf_profile *prof;
+	cf_profile *prof = NULL;
 	if ((err = cf_wrap_key(wrap, unit_sk, owner_pk, uid, sizeof uid)))
 		return fail(c, p, CF_ID_FAIL_OTHER, err,
 		            "unit %s was created but its key could not be "
@@ -2172,7 +2172,7 @@ cf_err cf_device_certificate(cf_client *client,
 	memset(&res, 0, sizeof res);
 	memcpy(res.device_id, s.info.device_id, sizeof res.device_id);
 	session_clear(&s);
-	cf_profile *prof;
+	cf_profile *prof = NULL;
 	if ((err = profile_of(c, p, &prof)))
 		return err;
 	struct cf_devcert_info old;
