@@ -29,6 +29,7 @@ static const char *const env_choices[] = { "test", "production", NULL };
 static const char *const backend_choices[] = { "sqlite", NULL };
 static const char *const level_choices[] = { "error", "warn", "info", "debug", NULL };
 static const char *const starttls_choices[] = { "off", "required", NULL };
+static const char *const outbox_choices[] = { "auto", "off", NULL };
 static const char *const client_cert_choices[] = { "off", "optional", "required", NULL };
 
 #define STR(field, t) t, offsetof(struct cf_config, field), sizeof(((struct cf_config *)0)->field)
@@ -70,6 +71,7 @@ static const struct key_spec keys[] = {
 	{ "smtp.password_file", STR(smtp_password_file, K_PATH), 0, 0, NULL },
 	{ "sms.gateway_url", STR(sms_gateway_url, K_STRING), 0, 0, NULL },
 	{ "sms.token_file", STR(sms_token_file, K_PATH), 0, 0, NULL },
+	{ "notify.outbox", STR(notify_outbox, K_ENUM), 0, 0, outbox_choices },
 };
 
 static void set_msg(char *msg, size_t cap, const char *fmt, ...)
@@ -107,7 +109,9 @@ void cf_config_defaults(struct cf_config *cfg)
 	cfg->ip_rate = 1000;
 	cfg->ip_burst = 2000;
 	copy_str(cfg->log_level, sizeof(cfg->log_level), "info");
-	/* smtp.*, sms.*: empty, that is e-mail and SMS off (memset above) */
+	/* smtp.*, sms.*: empty, that is no server (memset above): in test, the
+	 * outbox folder stands in for it (notify.outbox = auto) */
+	copy_str(cfg->notify_outbox, sizeof(cfg->notify_outbox), "auto");
 	cfg->idle_timeout_s = 15 * 60;
 	cfg->session_lifetime_s = 12 * 3600;
 	cfg->invitation_ttl_s = 72 * 3600;

@@ -56,6 +56,7 @@ struct cf_config {
 	char smtp_password_file[CF_CONFIG_PATH_MAX];
 	char sms_gateway_url[512];
 	char sms_token_file[CF_CONFIG_PATH_MAX];
+	char notify_outbox[8];        /* "auto": DATA/outbox when no server (test only); "off" */
 };
 
 /* Fills cfg with the defaults. */

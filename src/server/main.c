@@ -234,6 +234,12 @@ static int run(const struct cf_options *o)
 		printf("  self-signed test certificate; its CA is %s\n"
 		       "  connect: coffre --server https://%s:%u --ca %s status\n",
 		       ca, hostpart, srv.port, ca);
+	bool ob_mail, ob_sms;
+	const char *outbox = cf_notifier_outbox(srv.notifier, &ob_mail, &ob_sms);
+	if (outbox)
+		printf("  outbox (test only): %s%s%s are written to %s/\n",
+		       ob_mail ? "e-mail (no smtp.url)" : "", ob_mail && ob_sms ? " and " : "",
+		       ob_sms ? "SMS (no sms.gateway_url)" : "", outbox);
 	fflush(stdout);
 	cf_log(CF_LOG_INFO, "server", "listening on %s:%u", hostpart, srv.port);
 

@@ -1,6 +1,8 @@
-/* Internal to src/server/notify: one delivery channel = a bounded queue, a
- * sending thread and a deliver function (SMTP in mailer.c, the SMS gateway
- * in sms.c). notify.c owns the queue and the thread. */
+/* Internal to src/server/notify, the bottom layer: one delivery channel = a
+ * bounded queue, a sending thread with retries and backoff, and a backend
+ * (struct cf_channel_ops) that delivers one message: SMTP (mailer.c), the SMS
+ * gateway (sms.c) or the outbox folder (outbox.c). This file knows no
+ * backend and no configuration; notify.c (the façade) puts them together. */
 #ifndef CF_SERVER_NOTIFY_CHANNEL_H
 #define CF_SERVER_NOTIFY_CHANNEL_H
 
@@ -10,11 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <curl/curl.h>
-#include "server/notify/notify.h"
+#include "coffre/error.h"
+#include "server/notify/limits.h"
 
 /* One queued message. Every field is malloc'ed and wiped by
  * cf_notify_item_free: rcpt is "<address>" (mail) or empty (SMS), body is the
- * whole RFC 5322 message or the gateway's JSON body, NUL-terminated. */
+ * whole message as the backend delivers it, NUL-terminated. */
 struct cf_notify_item {
 	struct cf_notify_item *next;
 	unsigned attempts;      /* deliveries tried so far */
@@ -33,13 +36,22 @@ struct cf_channel;
 typedef cf_err (*cf_deliver_fn)(struct cf_channel *ch, const struct cf_notify_item *it,
                                 char *why, size_t cap, bool *ret_permanent);
 
-struct cf_channel {
+/* What a backend gives cf_channel_new. Static storage. */
+struct cf_channel_ops {
 	const char *what;          /* "e-mail", "SMS": words of the log lines */
 	const char *component;     /* log component: "mail", "sms" */
 	cf_deliver_fn deliver;
-	void *ctx;                 /* the mailer or the SMS gateway */
 	void (*ctx_free)(void *ctx);
-	CURL *curl;                /* used by the sending thread only */
+	bool uses_curl;            /* a libcurl handle for the sending thread */
+};
+
+struct cf_channel {
+	const char *what;
+	const char *component;
+	cf_deliver_fn deliver;
+	void *ctx;                 /* the backend's state */
+	void (*ctx_free)(void *ctx);
+	CURL *curl;                /* sending thread only; NULL unless uses_curl */
 	struct cf_notify_tuning tuning;
 
 	pthread_mutex_t mu;
@@ -55,12 +67,6 @@ struct cf_channel {
 	bool started;
 };
 
-struct cf_notifier {
-	struct cf_notify_tuning tuning;
-	struct cf_channel *mail;   /* NULL: e-mail is off */
-	struct cf_channel *sms;    /* NULL: SMS is off */
-};
-
 uint64_t cf_notify_mono_ms(void);
 
 /* Strict UTF-8 (no overlong forms, surrogates or code points > U+10FFFF). */
@@ -72,21 +78,46 @@ void cf_notify_item_free(struct cf_notify_item *it);
 /* Allocates an empty item; NULL when out of memory. */
 struct cf_notify_item *cf_notify_item_new(void);
 
-/* Queues it (ownership moves on CF_OK). CF_ERR_BUSY: full or stopping. */
-cf_err cf_channel_enqueue(struct cf_channel *ch, struct cf_notify_item *it);
-
-/* The timeout for one attempt: base_ms, shortened to the drain deadline when
- * the notifier is stopping. Sets the libcurl progress callback that cuts a
- * transfer at that deadline. */
-void cf_channel_curl_common(struct cf_channel *ch, uint64_t base_ms);
+/* Gives it a copy of body (len bytes + NUL). CF_ERR_NOMEM. */
+cf_err cf_notify_item_set_body(struct cf_notify_item *it, const char *body, size_t len);
 
 /* Reads a secret file named by key into a sodium_malloc'ed NUL-terminated
  * string without its trailing CR/LF; refuses an empty file and NUL bytes. */
 cf_err cf_notify_read_secret(const char *key, const char *path, char **ret,
                              char *msg, size_t cap);
 
-/* Builders for notify.c: the channel context from the configuration. */
-cf_err cf_mailer_open(struct cf_channel *ch, const struct cf_config *cfg, char *msg, size_t cap);
-cf_err cf_sms_open(struct cf_channel *ch, const struct cf_config *cfg, char *msg, size_t cap);
+/* Fills t with the defaults, then the non-zero fields of in (NULL: none). */
+void cf_notify_tuning_fill(struct cf_notify_tuning *t, const struct cf_notify_tuning *in);
+
+/* Once per process: libcurl's global initialisation. msg on failure. */
+cf_err cf_channel_global_init(char *msg, size_t cap);
+
+/* Starts a channel: takes ctx (freed with ops->ctx_free, on failure too),
+ * makes the libcurl handle when ops->uses_curl and starts the sending thread
+ * (which blocks every signal). *ret untouched on failure; msg says why. */
+cf_err cf_channel_new(struct cf_channel **ret, const struct cf_channel_ops *ops, void *ctx,
+                      const struct cf_notify_tuning *tuning, char *msg, size_t cap);
+
+/* Starts the drain (tuning.drain_ms); returns at once. NULL accepted. */
+void cf_channel_stop(struct cf_channel *ch);
+
+/* Joins the thread (after cf_channel_stop), drops what is left, frees the
+ * backend and the channel. NULL accepted. */
+void cf_channel_free(struct cf_channel *ch);
+
+/* Waits until the queue is empty or the monotonic time end_ms: CF_OK or
+ * CF_ERR_BUSY. NULL: CF_OK. */
+cf_err cf_channel_flush(struct cf_channel *ch, uint64_t end_ms);
+
+/* The counters (all zero for NULL). */
+void cf_channel_stats(struct cf_channel *ch, struct cf_notify_stats *ret);
+
+/* Queues it (ownership moves on CF_OK). CF_ERR_BUSY: full or stopping. */
+cf_err cf_channel_enqueue(struct cf_channel *ch, struct cf_notify_item *it);
+
+/* The timeout for one attempt: base_ms, shortened to the drain deadline when
+ * the channel is stopping. Sets the libcurl progress callback that cuts a
+ * transfer at that deadline. */
+void cf_channel_curl_common(struct cf_channel *ch, uint64_t base_ms);
 
 #endif

@@ -1,5 +1,7 @@
 /* E-mail: address checks, the RFC 5322 message, and its delivery over SMTP
- * with libcurl (smtp:// with optional STARTTLS, or smtps://). */
+ * with libcurl (smtp:// with optional STARTTLS, or smtps://). Below the
+ * façade (notify.c), above the channel machinery (channel.c). */
+#include "server/notify/mailer.h"
 #include "server/notify/channel.h"
 
 #include <stdarg.h>
@@ -12,7 +14,6 @@
 
 struct mailer {
 	char url[sizeof(((struct cf_config *)0)->smtp_url)];
-	char from[sizeof(((struct cf_config *)0)->smtp_from)];
 	char mail_from[sizeof(((struct cf_config *)0)->smtp_from) + 2];  /* "<from>" */
 	bool starttls;
 	char username[256];
@@ -248,11 +249,9 @@ cf_err cf_mail_format(char *out, size_t cap, size_t *ret_len, const char *from,
 /* ------------------------------------------------------------------------ */
 /* Queueing                                                                  */
 
-cf_err cf_notify_email(cf_notifier *n, const char *to, const char *subject, const char *text)
+cf_err cf_mail_item_new(struct cf_notify_item **ret, const char *from, const char *to,
+                        const char *subject, const char *text)
 {
-	if (!n || !n->mail)
-		return CF_ERR_UNSUPPORTED;
-	const struct mailer *m = n->mail->ctx;
 	size_t slen;
 	if (!cf_mail_address_ok(to) || check_subject(subject, &slen) || !text)
 		return CF_ERR_INVALID;
@@ -276,27 +275,17 @@ cf_err cf_notify_email(cf_notifier *n, const char *to, const char *subject, cons
 	uint8_t id[16];
 	randombytes_buf(id, sizeof(id));
 	size_t len = 0;
-	cf_err err = cf_mail_format(tmp, tmp_cap, &len, m->from, to, subject, text,
-	                            time(NULL), id);
-	if (!err) {
-		/* Keep only what the message needs: the queue holds up to
-		 * queue_max of them. */
-		it->body = malloc(len + 1);
-		if (it->body) {
-			it->body_len = len + 1;
-			memcpy(it->body, tmp, len + 1);
-		} else {
-			err = CF_ERR_NOMEM;
-		}
-	}
+	cf_err err = cf_mail_format(tmp, tmp_cap, &len, from, to, subject, text, time(NULL), id);
+	/* Keep only what the message needs: the queue holds up to queue_max. */
+	if (!err)
+		err = cf_notify_item_set_body(it, tmp, len);
 	sodium_memzero(tmp, tmp_cap);
 	free(tmp);
-	if (!err)
-		err = cf_channel_enqueue(n->mail, it);
 	if (err) {
 		cf_notify_item_free(it);
 		return err;
 	}
+	*ret = it;
 	return CF_OK;
 }
 
@@ -399,7 +388,13 @@ static void mailer_free(void *ctx)
 	free(m);
 }
 
-cf_err cf_mailer_open(struct cf_channel *ch, const struct cf_config *cfg, char *msg, size_t cap)
+static const struct cf_channel_ops mailer_ops = {
+	.what = "e-mail", .component = "mail", .deliver = mail_deliver,
+	.ctx_free = mailer_free, .uses_curl = true,
+};
+
+cf_err cf_mailer_open(struct cf_channel **ret, const struct cf_config *cfg,
+                      const struct cf_notify_tuning *tuning, char *msg, size_t cap)
 {
 	struct mailer *m = calloc(1, sizeof(*m));
 	if (!m) {
@@ -407,22 +402,18 @@ cf_err cf_mailer_open(struct cf_channel *ch, const struct cf_config *cfg, char *
 			snprintf(msg, cap, "out of memory");
 		return CF_ERR_NOMEM;
 	}
-	ch->what = "e-mail";
-	ch->component = "mail";
-	ch->deliver = mail_deliver;
-	ch->ctx = m;
-	ch->ctx_free = mailer_free;
 	snprintf(m->url, sizeof(m->url), "%s", cfg->smtp_url);
-	snprintf(m->from, sizeof(m->from), "%s", cfg->smtp_from);
 	snprintf(m->mail_from, sizeof(m->mail_from), "<%s>", cfg->smtp_from);
 	m->starttls = strcmp(cfg->smtp_starttls, "required") == 0;
-	m->timeout_ms = ch->tuning.mail_timeout_ms;
+	m->timeout_ms = tuning->mail_timeout_ms;
 	if (cfg->smtp_password_file[0]) {
 		snprintf(m->username, sizeof(m->username), "%s", cfg->smtp_username);
 		cf_err err = cf_notify_read_secret("smtp.password_file", cfg->smtp_password_file,
 		                                   &m->password, msg, cap);
-		if (err)
-			return err;   /* channel_free frees m */
+		if (err) {
+			mailer_free(m);
+			return err;
+		}
 	}
-	return CF_OK;
+	return cf_channel_new(ret, &mailer_ops, m, tuning, msg, cap);
 }

@@ -12,6 +12,12 @@
  * module never hold an address, a phone number or a body: only "e-mail sent",
  * "e-mail delivery failed: <libcurl reason>" and the like.
  *
+ * In environment = test, a channel with no server writes each message to a
+ * file in DATA/outbox instead (outbox.h), so one machine works alone.
+ *
+ * Layers (downward only): this façade (notify.c) ─► the backends mailer.c,
+ * sms.c, outbox.c ─► channel.c (queue, thread, retries) ─► limits.h.
+ *
  * All functions are thread-safe. See docs/internals/notify.md. */
 #ifndef CF_SERVER_NOTIFY_H
 #define CF_SERVER_NOTIFY_H
@@ -22,43 +28,21 @@
 #include <time.h>
 #include "coffre/error.h"
 #include "server/config.h"
+#include "server/notify/limits.h"   /* CF_MAIL_*_MAX, tuning, stats */
+#include "server/notify/mailer.h"   /* cf_mail_address_ok, cf_mail_format */
+#include "server/notify/sms.h"      /* cf_phone_e164_ok, cf_sms_format */
 
 typedef struct cf_notifier cf_notifier;
 
 enum cf_notify_channel { CF_NOTIFY_EMAIL, CF_NOTIFY_SMS };
 
-#define CF_MAIL_ADDRESS_MAX 254   /* RFC 5321 path limit, without <> */
-#define CF_MAIL_SUBJECT_MAX 200   /* bytes of UTF-8 */
-#define CF_MAIL_TEXT_MAX 16384    /* bytes of UTF-8 before CRLF conversion */
-#define CF_MAIL_LINE_MAX 998      /* RFC 5322 §2.1.1, without CRLF */
-#define CF_SMS_TEXT_MAX 1600      /* bytes of UTF-8 (about ten SMS segments) */
-
-/* The delivery behaviour. The defaults suit production; tests shorten the
- * delays and the queue. A zero field means "the default". */
-struct cf_notify_tuning {
-	size_t queue_max;          /* messages waiting per channel (1024) */
-	unsigned attempts;         /* deliveries tried per message (4) */
-	uint64_t backoff_ms;       /* wait before the 2nd attempt, then x4 (2000) */
-	uint64_t backoff_max_ms;   /* longest wait between attempts (60000) */
-	uint64_t mail_timeout_ms;  /* one SMTP delivery, connection included (30000) */
-	uint64_t sms_timeout_ms;   /* one gateway request (10000) */
-	uint64_t drain_ms;         /* at cf_notifier_free: time left to deliver (5000) */
-};
-
-/* Counters of one channel since cf_notifier_new. */
-struct cf_notify_stats {
-	uint64_t queued;    /* accepted by cf_notify_* */
-	uint64_t sent;      /* delivered (SMTP accepted / gateway answered 2xx) */
-	uint64_t retried;   /* failed attempts followed by another one */
-	uint64_t dropped;   /* given up (attempts used, permanent refusal, shutdown) */
-	uint64_t waiting;   /* in the queue now (the one being sent included) */
-};
-
 /* Creates a notifier from cfg (smtp.*, sms.*; cfg must have passed
  * cf_config_finish) and starts a sending thread for each configured channel.
  * Reads smtp.password_file and sms.token_file (secret files: 0600 or 0640).
- * A channel whose URL is empty is off: its cf_notify_* call answers
- * CF_ERR_UNSUPPORTED. On failure *ret is untouched and msg (cap bytes) names
+ * A channel whose URL is empty goes to the outbox folder DATA/outbox (one
+ * file per message, see outbox.h) when environment = test and notify.outbox
+ * is not off; otherwise (always in production) it is off: its cf_notify_*
+ * call answers CF_ERR_UNSUPPORTED. On failure *ret is untouched and msg (cap bytes) names
  * the key and the reason (CF_ERR_CONFIG, CF_ERR_DENIED, CF_ERR_NOT_FOUND,
  * CF_ERR_NOMEM...). cf_notifier_new_tuned takes tuning (NULL: defaults). */
 cf_err cf_notifier_new(cf_notifier **ret, const struct cf_config *cfg, char *msg, size_t cap);
@@ -73,6 +57,10 @@ void cf_notifier_free(cf_notifier *n);
 
 /* True when the channel is configured (a method the server can offer). */
 bool cf_notifier_has(const cf_notifier *n, enum cf_notify_channel ch);
+
+/* The outbox folder when a channel writes there, else NULL (n NULL too);
+ * *ret_mail / *ret_sms (each may be NULL) say which channels do. */
+const char *cf_notifier_outbox(const cf_notifier *n, bool *ret_mail, bool *ret_sms);
 
 /* Queues a plain-text e-mail from smtp.from to `to`. text: UTF-8, line ends
  * "\n" or "\r\n" (sent as CRLF), lines of at most CF_MAIL_LINE_MAX bytes.
@@ -102,32 +90,5 @@ void cf_notifier_stats(cf_notifier *n, enum cf_notify_channel ch, struct cf_noti
  * https:// for the gateway; in test an http:// gateway must be on the
  * loopback. The message names the key. */
 cf_err cf_notify_check_config(const struct cf_config *cfg, char *msg, size_t cap);
-
-/* ---- Exposed for the tests and for callers that check input early ---- */
-
-/* A plain ASCII addr-spec: dot-atom local part (1-64) '@' domain of
- * letter/digit/hyphen labels, at most CF_MAIL_ADDRESS_MAX bytes. Quoted
- * local parts, domain literals and non-ASCII (SMTPUTF8) are refused. */
-bool cf_mail_address_ok(const char *addr);
-
-/* '+' then 8 to 15 digits, the first not 0. */
-bool cf_phone_e164_ok(const char *phone);
-
-/* Formats the RFC 5322 message (CRLF line ends, no dot-stuffing: libcurl
- * does it) into out (cap bytes, NUL-terminated); *ret_len its length.
- * now: the Date header; id: 16 random bytes for the Message-ID (hex, @ the
- * domain of from). Non-ASCII subjects are RFC 2047 encoded words.
- * CF_ERR_INVALID as cf_notify_email; CF_ERR_TOO_LARGE if cap is too small
- * (cf_mail_format_cap gives enough). */
-cf_err cf_mail_format(char *out, size_t cap, size_t *ret_len, const char *from,
-                      const char *to, const char *subject, const char *text,
-                      time_t now, const uint8_t id[16]);
-size_t cf_mail_format_cap(const char *subject, const char *text);
-
-/* Formats the gateway request body {"to": phone, "text": text} (compact JSON)
- * into out (cap bytes, NUL-terminated). CF_ERR_INVALID as cf_notify_sms,
- * CF_ERR_TOO_LARGE if it does not fit (6 * CF_SMS_TEXT_MAX + 64 always fits). */
-cf_err cf_sms_format(char *out, size_t cap, size_t *ret_len, const char *phone,
-                     const char *text);
 
 #endif

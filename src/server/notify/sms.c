@@ -1,5 +1,7 @@
-/* SMS: E.164 checks, the gateway's JSON body, and its delivery as an HTTP
- * POST with libcurl (2xx = delivered). */
+/* SMS: E.164 checks, the gateway's JSON body (and the outbox's plain-text
+ * form), and the delivery as an HTTP POST with libcurl (2xx = delivered).
+ * Below the façade (notify.c), above the channel machinery (channel.c). */
+#include "server/notify/sms.h"
 #include "server/notify/channel.h"
 
 #include <stdio.h>
@@ -94,10 +96,31 @@ out:
 	return err;
 }
 
-cf_err cf_notify_sms(cf_notifier *n, const char *phone, const char *text)
+/* "To: +E164\nDate: <RFC 5322 date>\n\n<text>\n": what the outbox keeps. */
+static cf_err format_plain(char *out, size_t cap, size_t *ret_len, const char *phone,
+                           const char *text, size_t tlen, time_t now)
 {
-	if (!n || !n->sms)
-		return CF_ERR_UNSUPPORTED;
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+	if (!gmtime_r(&now, &tm) || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
+	    tm.tm_mon > 11)
+		return CF_ERR_INVALID;
+	int n = snprintf(out, cap, "To: %s\nDate: %s, %02d %s %04d %02d:%02d:%02d +0000\n\n%.*s\n",
+	                 phone, days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	                 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)tlen, text);
+	if (n < 0 || (size_t)n >= cap) {
+		sodium_memzero(out, cap);
+		return CF_ERR_TOO_LARGE;
+	}
+	*ret_len = (size_t)n;
+	return CF_OK;
+}
+
+cf_err cf_sms_item_new(struct cf_notify_item **ret, enum cf_sms_form form, const char *phone,
+                       const char *text, time_t now)
+{
 	size_t tlen;
 	if (!cf_phone_e164_ok(phone) || !sms_text_ok(text, &tlen))
 		return CF_ERR_INVALID;
@@ -109,23 +132,19 @@ cf_err cf_notify_sms(cf_notifier *n, const char *phone, const char *text)
 		return CF_ERR_NOMEM;
 	}
 	size_t len = 0;
-	cf_err err = cf_sms_format(tmp, SMS_BODY_MAX, &len, phone, text);
-	if (!err) {
-		it->body = malloc(len + 1);
-		if (it->body) {
-			it->body_len = len + 1;
-			memcpy(it->body, tmp, len + 1);
-		} else {
-			err = CF_ERR_NOMEM;
-		}
-	}
+	cf_err err = form == CF_SMS_PLAIN_TEXT ?
+		format_plain(tmp, SMS_BODY_MAX, &len, phone, text, tlen, now) :
+		cf_sms_format(tmp, SMS_BODY_MAX, &len, phone, text);
+	if (!err)
+		err = cf_notify_item_set_body(it, tmp, len);
 	sodium_memzero(tmp, SMS_BODY_MAX);
 	free(tmp);
-	if (!err)
-		err = cf_channel_enqueue(n->sms, it);
-	if (err)
+	if (err) {
 		cf_notify_item_free(it);
-	return err;
+		return err;
+	}
+	*ret = it;
+	return CF_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -226,7 +245,13 @@ static void sms_free(void *ctx)
 	free(g);
 }
 
-cf_err cf_sms_open(struct cf_channel *ch, const struct cf_config *cfg, char *msg, size_t cap)
+static const struct cf_channel_ops sms_ops = {
+	.what = "SMS", .component = "sms", .deliver = sms_deliver,
+	.ctx_free = sms_free, .uses_curl = true,
+};
+
+cf_err cf_sms_open(struct cf_channel **ret, const struct cf_config *cfg,
+                   const struct cf_notify_tuning *tuning, char *msg, size_t cap)
 {
 	struct sms_gateway *g = calloc(1, sizeof(*g));
 	if (!g) {
@@ -234,27 +259,24 @@ cf_err cf_sms_open(struct cf_channel *ch, const struct cf_config *cfg, char *msg
 			snprintf(msg, cap, "out of memory");
 		return CF_ERR_NOMEM;
 	}
-	ch->what = "SMS";
-	ch->component = "sms";
-	ch->deliver = sms_deliver;
-	ch->ctx = g;
-	ch->ctx_free = sms_free;
 	snprintf(g->url, sizeof(g->url), "%s", cfg->sms_gateway_url);
 	g->https_only = cfg->environment == CF_ENV_PRODUCTION;
-	g->timeout_ms = ch->tuning.sms_timeout_ms;
+	g->timeout_ms = tuning->sms_timeout_ms;
 	if (cfg->sms_token_file[0]) {
 		cf_err err = cf_notify_read_secret("sms.token_file", cfg->sms_token_file, &g->token,
 		                                   msg, cap);
-		if (err)
-			return err;
-		for (const char *p = g->token; *p; p++) {
+		for (const char *p = g->token; !err && *p; p++) {
 			if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
 				if (msg && cap)
 					snprintf(msg, cap, "key 'sms.token_file': %s must hold one token of "
 					         "printable ASCII without spaces", cfg->sms_token_file);
-				return CF_ERR_CONFIG;
+				err = CF_ERR_CONFIG;
 			}
 		}
+		if (err) {
+			sms_free(g);
+			return err;
+		}
 	}
-	return CF_OK;
+	return cf_channel_new(ret, &sms_ops, g, tuning, msg, cap);
 }

@@ -25,6 +25,9 @@ static const uint8_t fixed_id[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 
 static cf_err config(struct cf_config *cfg, const char *text, char *msg, size_t cap)
 {
 	cf_config_defaults(cfg);
+	/* These tests are about servers and sinks: no outbox folder in the
+	 * working directory (test_notify_outbox.c tests the outbox). */
+	snprintf(cfg->notify_outbox, sizeof(cfg->notify_outbox), "off");
 	cf_err err = cf_config_parse(cfg, text, strlen(text), msg, cap);
 	if (!err)
 		err = cf_config_finish(cfg, msg, cap);

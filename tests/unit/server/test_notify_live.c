@@ -46,6 +46,7 @@ static cf_notifier *notifier(const char *text)
 	struct cf_config cfg;
 	char msg[512];
 	cf_config_defaults(&cfg);
+	snprintf(cfg.notify_outbox, sizeof(cfg.notify_outbox), "off");   /* sinks only */
 	if (cf_config_parse(&cfg, text, strlen(text), msg, sizeof(msg)) ||
 	    cf_config_finish(&cfg, msg, sizeof(msg)))
 		fail_msg("config: %s", msg);
