@@ -62,8 +62,9 @@ bool cf_notifier_has(const cf_notifier *n, enum cf_notify_channel ch);
  * *ret_mail / *ret_sms (each may be NULL) say which channels do. */
 const char *cf_notifier_outbox(const cf_notifier *n, bool *ret_mail, bool *ret_sms);
 
-/* Queues a plain-text e-mail from smtp.from to `to`. text: UTF-8, line ends
- * "\n" or "\r\n" (sent as CRLF), lines of at most CF_MAIL_LINE_MAX bytes.
+/* Queues a plain-text e-mail from smtp.from (outbox: coffre@localhost) to
+ * `to`. text: UTF-8, line ends "\n" or "\r\n" (sent as CRLF), lines of at
+ * most CF_MAIL_LINE_MAX bytes.
  * CF_ERR_INVALID: `to` is not a plain ASCII address (local@domain), subject
  * is empty, longer than CF_MAIL_SUBJECT_MAX bytes, not UTF-8 or holds a
  * control character (CR/LF: header injection), text is empty, too long, not
