@@ -8,13 +8,14 @@
 
 #include <sodium.h>
 
-#include "coffre/client.h"
+#include "coffre/keys.h"
 #include "crypto/aead.h"
 #include "crypto/crypto.h"
 #include "crypto/dh.h"
 #include "crypto/kdf.h"
 #include "crypto/pwhash.h"
 #include "crypto/sign.h"
+#include "util/rules.h"
 
 _Static_assert(CF_ID_KEY_BYTES == CF_CLIENT_KEY_BYTES, "32-byte client keys");
 _Static_assert(CF_ID_KEY_BYTES == CF_SIGN_SEED_BYTES, "Ed25519 seed");
@@ -310,24 +311,12 @@ cf_err cf_bundle_open(struct cf_identity_keys *ret_keys, const uint8_t *sealed,
 
 cf_err cf_pin_check(const char *pin, size_t len)
 {
-	if (!pin || len < CF_PIN_MIN_DIGITS || len > CF_PIN_MAX_DIGITS)
-		return CF_ERR_INVALID;
-	unsigned bad = 0;
-	for (size_t i = 0; i < len; i++)
-		bad |= (unsigned)((unsigned char)pin[i] - '0') > 9u;
-	return bad ? CF_ERR_INVALID : CF_OK;
+	return cf_pin_ok(pin, len) ? CF_OK : CF_ERR_INVALID;
 }
 
 cf_err cf_id_check(const char *id)
 {
-	if (!id || strnlen(id, CF_ID_HEX_LEN + 1) != CF_ID_HEX_LEN)
-		return CF_ERR_INVALID;
-	for (size_t i = 0; i < CF_ID_HEX_LEN; i++) {
-		char c = id[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return CF_ERR_INVALID;
-	}
-	return CF_OK;
+	return cf_id_hex_ok(id) ? CF_OK : CF_ERR_INVALID;
 }
 
 void cf_secret_free(char *secret)
