@@ -163,12 +163,7 @@ static inline void cf_identity_keys_freep(struct cf_identity_keys **p)
 #define CF_AUTO_KEYS CF_CLEANUP(cf_identity_keys_freep) struct cf_identity_keys
 
 /* A 32-byte key wiped when it goes out of scope. */
-static inline void cf_key_wipe(uint8_t (*k)[CF_ID_KEY_BYTES])
-{
-	sodium_memzero(*k, sizeof *k);
-}
-#define CF_SECRET_KEY(name) \
-	CF_CLEANUP(cf_key_wipe) uint8_t name[CF_ID_KEY_BYTES]
+#define CF_SECRET_KEY(name) CF_AUTO_WIPED(name, CF_ID_KEY_BYTES)
 
 /* base64url text of a secret, wiped when it goes out of scope. */
 struct cf_b64 {

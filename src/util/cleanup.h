@@ -5,6 +5,7 @@
 #define CF_UTIL_CLEANUP_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,22 @@ static inline void cf_closep(const int *fd)
 	if (*fd >= 0)
 		close(*fd);
 }
+
+/* Fixed-size byte arrays of secrets (keys, seeds, codes), wiped on every
+ * path out of their scope: CF_AUTO_WIPED(kek, 32). Sizes with a wipe
+ * function below; add one when a new size is needed. */
+#define CF_DEFINE_ARRAY_WIPE(n) \
+	static inline void cf_wipe_##n(uint8_t (*p)[n]) \
+	{ \
+		sodium_memzero(*p, sizeof *p); \
+	}
+CF_DEFINE_ARRAY_WIPE(16)
+CF_DEFINE_ARRAY_WIPE(20)
+CF_DEFINE_ARRAY_WIPE(32)
+CF_DEFINE_ARRAY_WIPE(64)
+#define CF_WIPE_FN_(n) cf_wipe_##n
+#define CF_WIPE_FN(n) CF_WIPE_FN_(n)
+#define CF_AUTO_WIPED(name, n) CF_CLEANUP(CF_WIPE_FN(n)) uint8_t name[n]
 
 /* Declarations that clean up after themselves. */
 #define CF_AUTO_FREE CF_CLEANUP(cf_freep)
