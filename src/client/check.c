@@ -1,6 +1,6 @@
 /* What a caller gives the identity calls, checked before anything is sent,
  * each refusal with a one-line reason (call.h). The rules both sides share
- * (PIN, phone, id, role) are util/rules.h's. */
+ * (PIN, one-time code, phone, id, role) are util/rules.h's. */
 #include <string.h>
 
 #include "client/call.h"
@@ -86,10 +86,7 @@ cf_err cf_check_role(cf_client *c, struct cf_id_problem *p,
 cf_err cf_check_code6(cf_client *c, struct cf_id_problem *p,
                       const char *code, size_t len)
 {
-	bool ok = code && len == 6;
-	for (size_t i = 0; ok && i < len; i++)
-		ok = code[i] >= '0' && code[i] <= '9';
-	if (!ok)
+	if (!cf_otp_code_ok(code, len))
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
 		                    "a code is 6 digits");
 	return CF_OK;

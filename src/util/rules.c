@@ -14,6 +14,16 @@ bool cf_pin_ok(const char *pin, size_t len)
 	return bad == 0;
 }
 
+bool cf_otp_code_ok(const char *code, size_t len)
+{
+	if (!code || len != CF_RULE_OTP_DIGITS)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (code[i] < '0' || code[i] > '9')
+			return false;
+	return true;
+}
+
 bool cf_phone_ok(const char *phone)
 {
 	if (!phone || phone[0] != '+' || phone[1] < '1' || phone[1] > '9')

@@ -1,6 +1,6 @@
 /* Rules the server and the client share, so that both sides agree on what a
- * PIN, a phone number, an id, a role or a JSON media type is, and say the
- * same reason phrase for a status. Pure functions: no I/O, no allocation.
+ * PIN, a one-time code, a phone number, an id, a role or a JSON media type
+ * is, and say the same reason phrase for a status. Pure functions: no I/O, no allocation.
  * docs/internals/client.md lists who calls them. */
 #ifndef CF_UTIL_RULES_H
 #define CF_UTIL_RULES_H
@@ -19,6 +19,11 @@
  * byte is looked at, whatever the first bad one (no early exit on a
  * secret). */
 bool cf_pin_ok(const char *pin, size_t len);
+
+/* A one-time code (e-mail, SMS, TOTP second factor): exactly 6 ASCII
+ * digits; code need not be NUL-terminated. */
+#define CF_RULE_OTP_DIGITS      6
+bool cf_otp_code_ok(const char *code, size_t len);
 
 /* An E.164 phone number: '+', a first digit 1-9, 8 to 15 digits in all,
  * nothing after them. NULL is not a phone number. */

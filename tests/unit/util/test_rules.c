@@ -1,6 +1,6 @@
 /* Unit tests of the rules server and client share (util/rules.h): each
  * case is what the server accepted or refused before the rules moved here
- * (src/server/identity/enrol.c pin_ok, notify/sms.c cf_phone_e164_ok,
+ * (src/server/identity/enrol.c pin_ok, login.c second-factor code, notify/sms.c cf_phone_e164_ok,
  * pipeline.c is_hex_id, policy.c role names, jsonspec.c
  * cf_is_json_content_type, reply.c cf_http_reason) and what the client
  * accepted (keys.c cf_pin_check, cf_id_check; problem.c media types). */
@@ -27,6 +27,17 @@ static void test_pin(void **state)
 	assert_false(cf_pin_ok(NULL, 4));
 	/* Not NUL-terminated: only len bytes count. */
 	assert_true(cf_pin_ok("1234xyz", 4));
+}
+
+static void test_otp_code(void **state)
+{
+	(void)state;
+	assert_true(cf_otp_code_ok("012345", 6));
+	assert_true(cf_otp_code_ok("0123456", 6));   /* only len bytes */
+	assert_false(cf_otp_code_ok("01234", 5));
+	assert_false(cf_otp_code_ok("0123456", 7));
+	assert_false(cf_otp_code_ok("01234a", 6));
+	assert_false(cf_otp_code_ok(NULL, 6));
 }
 
 static void test_phone(void **state)
@@ -135,6 +146,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pin),
+		cmocka_unit_test(test_otp_code),
 		cmocka_unit_test(test_phone),
 		cmocka_unit_test(test_id),
 		cmocka_unit_test(test_roles),
