@@ -191,6 +191,66 @@ static void end_token(cf_client *c, const char *token)
 	cf_call_error(c, "%s", saved);
 }
 
+/* A session token, wiped when it goes out of scope. */
+struct token {
+	char text[CF_TOKEN_MAX + 1];
+};
+static void token_wipe(struct token *t)
+{
+	sodium_memzero(t, sizeof *t);
+}
+
+/* The members of a second-factor answer besides the token, into *info (its
+ * email aside), uid and sealed. Returns the first member missing or
+ * invalid, NULL when all are good. */
+static const char *session_members(const json_t *doc,
+                                   struct cf_session_info *info,
+                                   uint8_t uid[CF_ID_BYTES_RAW],
+                                   uint8_t sealed[CF_BUNDLE_SEALED_BYTES])
+{
+	const char *bad = cf_answer_account(doc, info->user_id, uid,
+	                                    info->org_id, info->role,
+	                                    sizeof info->role);
+	if (!bad)
+		bad = cf_answer_device(doc, info->device_id, info->device_status,
+		                       sizeof info->device_status);
+	if (!bad && !cf_answer_b64(doc, "bundle", sealed,
+	                           CF_BUNDLE_SEALED_BYTES))
+		bad = "bundle";
+	if (!bad && !cf_answer_b64(doc, "sign_pk", info->sign_pk,
+	                           CF_ID_KEY_BYTES))
+		bad = "sign_pk";
+	if (!bad && !cf_answer_b64(doc, "enc_pk", info->enc_pk,
+	                           CF_ID_KEY_BYTES))
+		bad = "enc_pk";
+	if (bad)
+		return bad;
+	if (!cf_answer_long(doc, "idle_timeout_s", 0, 1L << 30,
+	                    &info->idle_timeout_s))
+		info->idle_timeout_s = -1;
+	if (!cf_answer_long(doc, "expires_in_s", 0, 1L << 30,
+	                    &info->expires_in_s))
+		info->expires_in_s = -1;
+	return NULL;
+}
+
+/* The bundle must open with this password's kek and hold the keys the
+ * server registered: else the server is not giving back our keys. */
+static cf_err bundle_is_ours(const cf_login *login,
+                             const uint8_t sealed[CF_BUNDLE_SEALED_BYTES],
+                             const uint8_t uid[CF_ID_BYTES_RAW],
+                             const struct cf_session_info *info)
+{
+	CF_AUTO_KEYS *keys = NULL;
+	cf_err err = cf_identity_keys_new(&keys);
+	if (!err)
+		err = cf_bundle_open(keys, sealed, CF_BUNDLE_SEALED_BYTES,
+		                     login->kek, uid);
+	if (!err)
+		err = cf_identity_keys_match(keys, info->sign_pk, info->enc_pk);
+	return err;
+}
+
 cf_err cf_login_finish(cf_client *client, cf_login *login, const char *method,
                        const char *code, size_t code_len,
                        struct cf_session_info *ret,
@@ -207,8 +267,9 @@ cf_err cf_login_finish(cf_client *client, cf_login *login, const char *method,
 	if ((err = cf_check_code6(c, p, code, code_len)))
 		return err;
 	CF_AUTO_SECRET_JSON *body = json_pack("{s:s, s:s, s:o}", "pending",
-	                            login->pending, "method", method, "code",
-	                            json_stringn(code, code_len));
+	                                      login->pending, "method", method,
+	                                      "code",
+	                                      json_stringn(code, code_len));
 	CF_AUTO_SECRET_JSON *doc = NULL;
 	if ((err = cf_call(c, p, &(const struct cf_call){
 		.method = "POST", .path = "/v1/auth/second-factor",
@@ -216,61 +277,35 @@ cf_err cf_login_finish(cf_client *client, cf_login *login, const char *method,
 		return err;
 
 	static const char what[] = "second-factor";
-	struct cf_session_info info;
-	memset(&info, 0, sizeof info);
-	char token[CF_TOKEN_MAX + 1];
-	uint8_t sealed[CF_BUNDLE_SEALED_BYTES];
-	uint8_t uid[CF_ID_BYTES_RAW];
-	if (!cf_answer_text(doc, "token", token, sizeof token))
+	CF_CLEANUP(token_wipe) struct token token = { .text = "" };
+	if (!cf_answer_text(doc, "token", token.text, sizeof token.text))
 		return cf_answer_bad(c, p, what, "token");
 	/* From here the token exists on the server: end it on failure. */
-	const char *bad = cf_answer_account(doc, info.user_id, uid, info.org_id,
-	                                    info.role, sizeof info.role);
-	if (!bad)
-		bad = cf_answer_device(doc, info.device_id, info.device_status,
-		                       sizeof info.device_status);
-	if (!bad && !cf_answer_b64(doc, "bundle", sealed, sizeof sealed))
-		bad = "bundle";
-	if (!bad && !cf_answer_b64(doc, "sign_pk", info.sign_pk, CF_ID_KEY_BYTES))
-		bad = "sign_pk";
-	if (!bad && !cf_answer_b64(doc, "enc_pk", info.enc_pk, CF_ID_KEY_BYTES))
-		bad = "enc_pk";
+	struct cf_session_info info;
+	memset(&info, 0, sizeof info);
+	uint8_t sealed[CF_BUNDLE_SEALED_BYTES];
+	uint8_t uid[CF_ID_BYTES_RAW];
+	const char *bad = session_members(doc, &info, uid, sealed);
 	if (bad) {
 		err = cf_answer_bad(c, p, what, bad);
-		end_token(c, token);
-		sodium_memzero(token, sizeof token);
+		end_token(c, token.text);
 		return err;
 	}
-	if (!cf_answer_long(doc, "idle_timeout_s", 0, 1L << 30, &info.idle_timeout_s))
-		info.idle_timeout_s = -1;
-	if (!cf_answer_long(doc, "expires_in_s", 0, 1L << 30, &info.expires_in_s))
-		info.expires_in_s = -1;
 	memcpy(info.email, login->email, sizeof info.email);
-
-	/* The bundle must open with this password's kek and hold the keys the
-	 * server registered: else the server is not giving back our keys. */
-	CF_AUTO_KEYS *keys = NULL;
-	err = cf_identity_keys_new(&keys);
-	if (!err)
-		err = cf_bundle_open(keys, sealed, sizeof sealed, login->kek, uid);
-	if (!err)
-		err = cf_identity_keys_match(keys, info.sign_pk, info.enc_pk);
-	if (err) {
+	if (bundle_is_ours(login, sealed, uid, &info) != CF_OK) {
 		err = cf_call_fail(c, p, CF_ID_FAIL_KEYS, CF_ERR_CRYPTO,
-		                   "the key bundle the server returned does not open "
-		                   "with this password or does not hold the account's "
-		                   "public keys; nothing was stored and the session was "
-		                   "ended");
-		end_token(c, token);
-		sodium_memzero(token, sizeof token);
+		                   "the key bundle the server returned does not "
+		                   "open with this password or does not hold the "
+		                   "account's public keys; nothing was stored and "
+		                   "the session was ended");
+		end_token(c, token.text);
 		return err;
 	}
 	info.keys_verified = true;
 	err = cf_bundle_save(c, p, info.user_id, sealed, info.sign_pk,
 	                     info.enc_pk);
 	if (!err)
-		err = cf_session_save(c, p, &info, token);
-	sodium_memzero(token, sizeof token);
+		err = cf_session_save(c, p, &info, token.text);
 	if (err)
 		return err;
 	*ret = info;
