@@ -249,6 +249,49 @@ cf_err cf_bundle_load(cf_client *c, struct cf_id_problem *p,
 	return CF_OK;
 }
 
+/* First use of this profile: a new device key, written as the magic and
+ * the seed. */
+static cf_err device_key_make(cf_client *c, struct cf_id_problem *p,
+                              cf_profile *prof, uint8_t pk[CF_SIGN_PK_BYTES],
+                              uint8_t *sk)
+{
+	CF_AUTO_SODIUM uint8_t *file = sodium_malloc(DEVICE_FILE_BYTES);
+	if (!file)
+		return cf_call_nomem(c, p);
+	cf_err err = cf_sign_keypair(pk, sk);
+	if (err)
+		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, err,
+		                    "cannot make a device key");
+	memcpy(file, DEVICE_KEY_MAGIC, sizeof DEVICE_KEY_MAGIC);
+	memcpy(file + sizeof DEVICE_KEY_MAGIC, sk, CF_SIGN_SEED_BYTES);
+	err = cf_profile_write(prof, CF_DEVICE_KEY_FILE, file,
+	                       DEVICE_FILE_BYTES);
+	return err ? cf_call_profile_error(c, p, prof, err) : CF_OK;
+}
+
+/* The device key the profile holds (CF_ERR_NOT_FOUND when none, with no
+ * message). */
+static cf_err device_key_read(cf_client *c, struct cf_id_problem *p,
+                              cf_profile *prof, uint8_t pk[CF_SIGN_PK_BYTES],
+                              uint8_t *sk)
+{
+	CF_AUTO_PROFILE_DATA *data = NULL;
+	size_t len = 0;
+	cf_err err = cf_profile_read(prof, CF_DEVICE_KEY_FILE,
+	                             DEVICE_FILE_BYTES + 1, &data, &len);
+	if (err == CF_ERR_NOT_FOUND)
+		return err;
+	if (err)
+		return cf_call_profile_error(c, p, prof, err);
+	if (len != DEVICE_FILE_BYTES ||
+	    memcmp(data, DEVICE_KEY_MAGIC, sizeof DEVICE_KEY_MAGIC) != 0 ||
+	    cf_sign_seed_keypair(pk, sk, data + sizeof DEVICE_KEY_MAGIC))
+		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
+		                    "the device key file in %s is damaged",
+		                    cf_profile_dir(prof));
+	return CF_OK;
+}
+
 cf_err cf_device_key_load(cf_client *c, struct cf_id_problem *p,
                           bool create, uint8_t ret_pk[32],
                           uint8_t *ret_sk)
@@ -257,64 +300,23 @@ cf_err cf_device_key_load(cf_client *c, struct cf_id_problem *p,
 	cf_err err = cf_call_profile(c, p, &prof);
 	if (err)
 		return err;
-	CF_AUTO_PROFILE_DATA *data = NULL;
-	size_t len = 0;
-	uint8_t *sk = sodium_malloc(CF_SIGN_SK_BYTES);
-	uint8_t *file = sodium_malloc(DEVICE_FILE_BYTES);
+	CF_AUTO_SODIUM uint8_t *sk = sodium_malloc(CF_SIGN_SK_BYTES);
 	uint8_t pk[CF_SIGN_PK_BYTES];
-	if (!sk || !file) {
-		err = cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_NOMEM,
-		                   "out of memory");
-		goto out;
-	}
-	err = cf_profile_read(prof, CF_DEVICE_KEY_FILE, DEVICE_FILE_BYTES + 1,
-	                      &data, &len);
-	if (err == CF_ERR_NOT_FOUND && create) {
-		/* First use of this profile: a new device. */
-		memcpy(file, DEVICE_KEY_MAGIC, sizeof DEVICE_KEY_MAGIC);
-		err = cf_sign_keypair(pk, sk);
-		if (!err) {
-			memcpy(file + sizeof DEVICE_KEY_MAGIC, sk,
-			       CF_SIGN_SEED_BYTES);
-			err = cf_profile_write(prof, CF_DEVICE_KEY_FILE, file,
-			                       DEVICE_FILE_BYTES);
-			if (err)
-				err = cf_call_profile_error(c, p, prof, err);
-		} else {
-			err = cf_call_fail(c, p, CF_ID_FAIL_OTHER, err,
-			                   "cannot make a device key");
-		}
-		goto out;
-	}
-	if (err == CF_ERR_NOT_FOUND) {
+	if (!sk)
+		return cf_call_nomem(c, p);
+	err = device_key_read(c, p, prof, pk, sk);
+	if (err == CF_ERR_NOT_FOUND && create)
+		err = device_key_make(c, p, prof, pk, sk);
+	else if (err == CF_ERR_NOT_FOUND)
 		err = cf_call_fail(c, p, CF_ID_FAIL_NO_SESSION, err,
 		                   "no device key in the profile %s",
 		                   cf_profile_dir(prof));
-		goto out;
-	}
-	if (err) {
-		err = cf_call_profile_error(c, p, prof, err);
-		goto out;
-	}
-	if (len != DEVICE_FILE_BYTES ||
-	    memcmp(data, DEVICE_KEY_MAGIC, sizeof DEVICE_KEY_MAGIC) != 0 ||
-	    cf_sign_seed_keypair(pk, sk, data + sizeof DEVICE_KEY_MAGIC)) {
-		err = cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		                   "the device key file in %s is damaged",
-		                   cf_profile_dir(prof));
-		goto out;
-	}
-out:
-	if (!err) {
-		memcpy(ret_pk, pk, sizeof pk);
-		if (ret_sk)
-			memcpy(ret_sk, sk, CF_SIGN_SK_BYTES);
-	}
-	if (sk)
-		sodium_free(sk);
-	if (file)
-		sodium_free(file);
-	return err;
+	if (err)
+		return err;
+	memcpy(ret_pk, pk, sizeof pk);
+	if (ret_sk)
+		memcpy(ret_sk, sk, CF_SIGN_SK_BYTES);
+	return CF_OK;
 }
 
 cf_err cf_device_key(cf_client *client, bool create,
