@@ -11,6 +11,8 @@
 #include "crypto/hpke.h"
 #include "util/encoding.h"
 
+#define B64_WRAP_LEN 127   /* base64url of a wrap (CF_WRAP_BYTES), with room */
+
 /* Organisation (admins)                                                     */
 
 /* GET path on the session (lists). */
@@ -91,6 +93,40 @@ cf_err cf_admin_orgs_list(cf_client *client, json_t **ret,
 	return session_get(client, problem, "/v1/orgs", ret);
 }
 
+/* The unit's secret key leaves unit creation only wrapped to the creator's
+ * own encryption key, bound to the unit id, and kept in the profile
+ * ("unit-<id>.wrap"); ret_b64 gets the wrap in base64url. */
+static cf_err unit_key_keep(cf_client *c, struct cf_id_problem *p,
+                            const uint8_t unit_sk[CF_ID_KEY_BYTES],
+                            const uint8_t owner_pk[CF_ID_KEY_BYTES],
+                            const char *unit_id,
+                            char ret_b64[B64_WRAP_LEN + 1])
+{
+	uint8_t uid[CF_ID_BYTES_RAW];
+	uint8_t wrap[CF_WRAP_BYTES];
+	char b_wrap[B64_WRAP_LEN + 1];
+	char file[CF_PROFILE_NAME_MAX];
+	cf_profile *prof = NULL;
+	cf_err err = cf_id_raw(unit_id, uid) ? CF_OK : CF_ERR_INVALID;
+	if (!err)
+		err = cf_wrap_key(wrap, unit_sk, owner_pk, uid, sizeof uid);
+	if (err)
+		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, err,
+		                    "unit %s was created but its key could not be "
+		                    "wrapped: %s", unit_id, cf_strerror(err));
+	cf_b64url_encode(b_wrap, sizeof b_wrap, wrap, sizeof wrap);
+	cf_msg_format(file, sizeof file, "unit-%s.wrap", unit_id);
+	if ((err = cf_call_profile(c, p, &prof)))
+		return err;
+	if ((err = cf_profile_write(prof, file, b_wrap, strlen(b_wrap))))
+		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, err,
+		                    "unit %s was created but its wrapped key could "
+		                    "not be saved: %s", unit_id,
+		                    cf_profile_last_error(prof));
+	memcpy(ret_b64, b_wrap, sizeof b_wrap);
+	return CF_OK;
+}
+
 cf_err cf_admin_unit_create(cf_client *client, const char *org_id,
                             const char *name, json_t **ret,
                             struct cf_id_problem *problem)
@@ -129,28 +165,12 @@ cf_err cf_admin_unit_create(cf_client *client, const char *org_id,
 		.has_body = true, .body = body }, &doc)))
 		return err;
 	char unit_id[CF_ID_HEX_LEN + 1];
-	uint8_t uid[CF_ID_BYTES_RAW];
-	if (!cf_answer_id(doc, "unit_id", unit_id) || !cf_id_raw(unit_id, uid))
+	if (!cf_answer_id(doc, "unit_id", unit_id))
 		return cf_answer_bad(c, p, "orgs/{id}/units", "unit_id");
 
-	/* The unit's secret key leaves this call only wrapped to the
-	 * creator's own encryption key, bound to the unit id. */
-	uint8_t wrap[CF_WRAP_BYTES];
-	char b_wrap[128];
-	char file[CF_PROFILE_NAME_MAX];
-	cf_profile *prof = NULL;
-	if ((err = cf_wrap_key(wrap, unit_sk, owner_pk, uid, sizeof uid)))
-		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, err,
-		                    "unit %s was created but its key could not be "
-		                    "wrapped: %s", unit_id, cf_strerror(err));
-	cf_b64url_encode(b_wrap, sizeof b_wrap, wrap, sizeof wrap);
-	cf_msg_format(file, sizeof file, "unit-%s.wrap", unit_id);
-	if ((err = cf_call_profile(c, p, &prof)))
+	char b_wrap[B64_WRAP_LEN + 1];
+	if ((err = unit_key_keep(c, p, unit_sk, owner_pk, unit_id, b_wrap)))
 		return err;
-	if ((err = cf_profile_write(prof, file, b_wrap, strlen(b_wrap))))
-		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, err,
-		                    "unit %s was created but its wrapped key could not "
-		                    "be saved: %s", unit_id, cf_profile_last_error(prof));
 	json_object_set_new(doc, "enc_pk", json_string(b_pk));
 	json_object_set_new(doc, "enc_sk_wrap", json_string(b_wrap));
 	if (ret) {

@@ -80,6 +80,38 @@ cf_err cf_prelogin(cf_client *c, struct cf_id_problem *p,
 	return cf_answer_kdf(c, p, doc, "prelogin", ret);
 }
 
+/* The pending login, the second factors this client knows among those on
+ * offer, and the one a code was sent by, from the login answer into l. */
+static cf_err login_answer(cf_client *c, struct cf_id_problem *p,
+                           const json_t *doc, cf_login *l)
+{
+	if (!cf_answer_text(doc, "pending", l->pending, sizeof l->pending))
+		return cf_answer_bad(c, p, "login", "pending");
+	const json_t *methods = json_object_get(doc, "methods");
+	if (!json_is_array(methods) || json_array_size(methods) == 0)
+		return cf_answer_bad(c, p, "login", "methods");
+	size_t i;
+	const json_t *m;
+	json_array_foreach(methods, i, m) {
+		const char *s = json_string_value(m);
+		/* Methods this client does not know are left out. */
+		if (!method_known(s) || l->n_methods == LOGIN_METHODS_MAX)
+			continue;
+		memcpy(l->methods[l->n_methods++], s, strlen(s) + 1);
+	}
+	if (l->n_methods == 0)
+		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_UNSUPPORTED,
+		                    "the server offers no second factor this client "
+		                    "knows (email, sms, totp)");
+	const json_t *sent = json_object_get(doc, "sent");
+	if (json_is_string(sent) && method_known(json_string_value(sent)))
+		memcpy(l->sent, json_string_value(sent),
+		       strlen(json_string_value(sent)) + 1);
+	else if (sent && !json_is_null(sent))
+		return cf_answer_bad(c, p, "login", "sent");
+	return CF_OK;
+}
+
 cf_err cf_login_begin(cf_client *client, const char *email,
                       const char *password, size_t password_len,
                       cf_login **ret, struct cf_id_problem *problem)
@@ -124,30 +156,8 @@ cf_err cf_login_begin(cf_client *client, const char *email,
 		.method = "POST", .path = "/v1/auth/login",
 		.has_body = true, .body = body, .answer = CF_ANSWER_OBJECT }, &doc)))
 		return err;
-	if (!cf_answer_text(doc, "pending", l->pending, sizeof l->pending))
-		return cf_answer_bad(c, p, "login", "pending");
-	const json_t *methods = json_object_get(doc, "methods");
-	if (!json_is_array(methods) || json_array_size(methods) == 0)
-		return cf_answer_bad(c, p, "login", "methods");
-	size_t i;
-	const json_t *m;
-	json_array_foreach(methods, i, m) {
-		const char *s = json_string_value(m);
-		/* Methods this client does not know are left out. */
-		if (!method_known(s) || l->n_methods == LOGIN_METHODS_MAX)
-			continue;
-		memcpy(l->methods[l->n_methods++], s, strlen(s) + 1);
-	}
-	if (l->n_methods == 0)
-		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_UNSUPPORTED,
-		                    "the server offers no second factor this client "
-		                    "knows (email, sms, totp)");
-	const json_t *sent = json_object_get(doc, "sent");
-	if (json_is_string(sent) && method_known(json_string_value(sent)))
-		memcpy(l->sent, json_string_value(sent),
-		       strlen(json_string_value(sent)) + 1);
-	else if (sent && !json_is_null(sent))
-		return cf_answer_bad(c, p, "login", "sent");
+	if ((err = login_answer(c, p, doc, l)))
+		return err;
 	*ret = l;
 	l = NULL;
 	return CF_OK;
