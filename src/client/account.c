@@ -59,9 +59,9 @@ cf_err cf_recover_begin(cf_client *client, const char *email,
 	sodium_free(code);
 	if (err)
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		                    "not a recovery code: it is 32 letters A-Z and "
-		                    "digits 2-7, in groups of 4 (case, blanks and dashes "
-		                    "do not matter)");
+		                    "not a recovery code: it is 32 letters A-Z "
+		                    "and digits 2-7, in groups of 4 (case, "
+		                    "blanks and dashes do not matter)");
 
 	CF_AUTO_SECRET_JSON *body = json_pack("{s:s}", "email", email);
 	CF_AUTO_SECRET_JSON *doc = NULL;
@@ -81,9 +81,10 @@ cf_err cf_recover_begin(cf_client *client, const char *email,
 	 * read the same. */
 	if (cf_bundle_open(&r->keys, sealed, sizeof sealed, rec_kek, r->uid))
 		return cf_call_fail(c, p, CF_ID_FAIL_AUTH, CF_ERR_DENIED,
-		                    "this recovery code does not open the recovery key "
-		                    "bundle of that account (wrong code or address, or "
-		                    "a code that was replaced)");
+		                    "this recovery code does not open the "
+		                    "recovery key bundle of that account (wrong "
+		                    "code or address, or a code that was "
+		                    "replaced)");
 	*ret = r;
 	r = NULL;
 	return CF_OK;
@@ -159,7 +160,8 @@ static cf_err open_own_keys(cf_client *c, struct cf_id_problem *p,
 	err = cf_id_password_keys(ret_auth, kek, password, len, &kdf);
 	if (err) {
 		err = cf_call_fail(c, p, CF_ID_FAIL_OTHER, err,
-		                   "cannot derive the keys from the password: %s",
+		                   "cannot derive the keys from the password: "
+		                   "%s",
 		                   cf_strerror(err));
 		goto out;
 	}
@@ -168,8 +170,8 @@ static cf_err open_own_keys(cf_client *c, struct cf_id_problem *p,
 	    cf_identity_keys_match(ret_keys, s.info.sign_pk, s.info.enc_pk)) {
 		sodium_memzero(ret_auth, CF_ID_KEY_BYTES);
 		err = cf_call_fail(c, p, CF_ID_FAIL_AUTH, CF_ERR_DENIED,
-		                   "wrong password: it does not open this account's "
-		                   "key bundle");
+		                   "wrong password: it does not open this "
+		                   "account's key bundle");
 		goto out;
 	}
 	*ret_s = s;

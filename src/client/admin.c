@@ -79,7 +79,8 @@ cf_err cf_admin_org_create(cf_client *client, const char *name,
 		return err;
 	if (!cf_text_ok(name, 1, 200))
 		return cf_call_fail(c, problem, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		                    "an organisation name is 1 to 200 characters");
+		                    "an organisation name is 1 to 200 "
+		                    "characters");
 	CF_AUTO_SECRET_JSON *body = json_pack("{s:s, s:b}", "name", name,
 	                            "device_approval", device_approval);
 	return cf_call(c, problem, &(const struct cf_call){
@@ -112,16 +113,16 @@ static cf_err unit_key_keep(cf_client *c, struct cf_id_problem *p,
 		err = cf_wrap_key(wrap, unit_sk, owner_pk, uid, sizeof uid);
 	if (err)
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, err,
-		                    "unit %s was created but its key could not be "
-		                    "wrapped: %s", unit_id, cf_strerror(err));
+		                    "unit %s was created but its key could not "
+		                    "be wrapped: %s", unit_id, cf_strerror(err));
 	cf_b64url_encode(b_wrap, sizeof b_wrap, wrap, sizeof wrap);
 	cf_msg_format(file, sizeof file, "unit-%s.wrap", unit_id);
 	if ((err = cf_call_profile(c, p, &prof)))
 		return err;
 	if ((err = cf_profile_write(prof, file, b_wrap, strlen(b_wrap))))
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, err,
-		                    "unit %s was created but its wrapped key could "
-		                    "not be saved: %s", unit_id,
+		                    "unit %s was created but its wrapped key "
+		                    "could not be saved: %s", unit_id,
 		                    cf_profile_last_error(prof));
 	memcpy(ret_b64, b_wrap, sizeof b_wrap);
 	return CF_OK;
@@ -354,8 +355,9 @@ cf_err cf_device_certificate(cf_client *client,
 	                       &res.info, &why);
 	if (err)
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, err, "the server issued a "
-		                    "device certificate but it was not stored (%s); the "
-		                    "previous one no longer works: ask again", why.text);
+		                    "device certificate but it was not stored "
+		                    "(%s); the previous one no longer works: "
+		                    "ask again", why.text);
 	*ret = res;
 	return CF_OK;
 }
@@ -400,8 +402,8 @@ cf_err cf_apikey_create(cf_client *client, const char *const *scopes,
 	if (n_scopes == 0 || n_scopes > 64 || n_allow > 32 || !scopes ||
 	    (n_allow && !allow))
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		                    "an API key needs 1 to 64 scopes and at most 32 "
-		                    "allowed networks");
+		                    "an API key needs 1 to 64 scopes and at "
+		                    "most 32 allowed networks");
 	if (label && !cf_text_ok(label, 1, 64))
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
 		                    "a label is 1 to 64 characters");
@@ -411,8 +413,9 @@ cf_err cf_apikey_create(cf_client *client, const char *const *scopes,
 		json_decref(s);
 		json_decref(a);
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		                    "a scope or network is empty, too long, or holds a "
-		                    "blank, a comma or a control character");
+		                    "a scope or network is empty, too long, or "
+		                    "holds a blank, a comma or a control "
+		                    "character");
 	}
 	CF_AUTO_SECRET_JSON *body = json_pack("{s:o}", "scopes", s);   /* takes s */
 	if (!body)

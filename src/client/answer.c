@@ -90,13 +90,15 @@ cf_err cf_answer_kdf(cf_client *c, struct cf_id_problem *p, const json_t *doc,
 		return cf_answer_bad(c, p, what, "m_cost_kib");
 	if (t < CF_ARGON2_T_MIN || m < (long)CF_ARGON2_M_MIN_KIB)
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_PROTOCOL,
-		                    "the server asks for Argon2id t=%ld, m=%ld KiB, "
-		                    "below coffre-v1's floor (t >= %d, m >= %u KiB)",
+		                    "the server asks for Argon2id t=%ld, m=%ld "
+		                    "KiB, below coffre-v1's floor (t >= %d, m "
+		                    ">= %u KiB)",
 		                    t, m, CF_ARGON2_T_MIN, CF_ARGON2_M_MIN_KIB);
 	if (t > CF_ARGON2_T_MAX || m > (long)CF_ARGON2_M_MAX_KIB)
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_PROTOCOL,
-		                    "the server asks for Argon2id t=%ld, m=%ld KiB, "
-		                    "above this client's ceiling (t <= %d, m <= %u KiB)",
+		                    "the server asks for Argon2id t=%ld, m=%ld "
+		                    "KiB, above this client's ceiling (t <= %d, "
+		                    "m <= %u KiB)",
 		                    t, m, CF_ARGON2_T_MAX, CF_ARGON2_M_MAX_KIB);
 	k.t_cost = (uint32_t)t;
 	k.m_cost_kib = (uint32_t)m;

@@ -33,7 +33,8 @@ cf_err cf_check_new_password(cf_client *c, struct cf_id_problem *p,
 {
 	if (!pw || len < CF_PASSWORD_MIN)
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		                    "the password must be at least %d characters long",
+		                    "the password must be at least %d "
+		                    "characters long",
 		                    CF_PASSWORD_MIN);
 	if (len > CF_PASSWORD_MAX)
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_TOO_LARGE,
@@ -48,7 +49,8 @@ cf_err cf_check_password(cf_client *c, struct cf_id_problem *p,
 {
 	if (!pw || len == 0 || len > CF_PASSWORD_MAX)
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		                    "the password is empty or longer than %d bytes",
+		                    "the password is empty or longer than %d "
+		                    "bytes",
 		                    CF_PASSWORD_MAX);
 	return CF_OK;
 }
@@ -68,7 +70,8 @@ cf_err cf_check_id(cf_client *c, struct cf_id_problem *p, const char *id,
 {
 	if (!cf_id_hex_ok(id))
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		                    "%s must be an id of 32 lowercase hex characters",
+		                    "%s must be an id of 32 lowercase hex "
+		                    "characters",
 		                    what);
 	return CF_OK;
 }
@@ -78,8 +81,8 @@ cf_err cf_check_role(cf_client *c, struct cf_id_problem *p,
 {
 	if (!cf_role_ok(role))
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		                    "a role is patient, secretary, professional, admin "
-		                    "or superadmin");
+		                    "a role is patient, secretary, "
+		                    "professional, admin or superadmin");
 	return CF_OK;
 }
 

@@ -70,13 +70,15 @@ cf_err cf_prelogin(cf_client *c, struct cf_id_problem *p,
 	const char *kdf = json_string_value(json_object_get(doc, "kdf"));
 	if (!kdf || strcmp(kdf, "argon2id") != 0)
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_UNSUPPORTED,
-		                    "the server asks for a password hash other than "
-		                    "argon2id; this client speaks coffre-v1 only");
+		                    "the server asks for a password hash other "
+		                    "than argon2id; this client speaks "
+		                    "coffre-v1 only");
 	const json_t *par = json_object_get(doc, "parallelism");
 	if (par && (!json_is_integer(par) || json_integer_value(par) != 1))
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_UNSUPPORTED,
-		                    "the server asks for Argon2id with parallelism "
-		                    "other than 1; coffre-v1 uses p = 1");
+		                    "the server asks for Argon2id with "
+		                    "parallelism other than 1; coffre-v1 uses p "
+		                    "= 1");
 	return cf_answer_kdf(c, p, doc, "prelogin", ret);
 }
 
@@ -101,8 +103,8 @@ static cf_err login_answer(cf_client *c, struct cf_id_problem *p,
 	}
 	if (l->n_methods == 0)
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_UNSUPPORTED,
-		                    "the server offers no second factor this client "
-		                    "knows (email, sms, totp)");
+		                    "the server offers no second factor this "
+		                    "client knows (email, sms, totp)");
 	const json_t *sent = json_object_get(doc, "sent");
 	if (json_is_string(sent) && method_known(json_string_value(sent)))
 		memcpy(l->sent, json_string_value(sent),
@@ -142,7 +144,8 @@ cf_err cf_login_begin(cf_client *client, const char *email,
 	                          &kdf);
 	if (err)
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, err,
-		                    "cannot derive the keys from the password: %s",
+		                    "cannot derive the keys from the password: "
+		                    "%s",
 		                    cf_strerror(err));
 	CF_B64(b_auth);
 	cf_b64_of(&b_auth, auth_key, sizeof auth_key);
@@ -176,7 +179,8 @@ cf_err cf_login_send(cf_client *client, cf_login *login, const char *method,
 		                    "a code can be sent by email or sms");
 	if (!cf_login_offers(login, method))
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		                    "the server does not offer %s for this account",
+		                    "the server does not offer %s for this "
+		                    "account",
 		                    method);
 	CF_AUTO_SECRET_JSON *body = json_pack("{s:s, s:s}", "pending", login->pending,
 	                            "method", method);
@@ -305,9 +309,9 @@ cf_err cf_login_finish(cf_client *client, cf_login *login, const char *method,
 	if (bundle_is_ours(login, sealed, uid, &info) != CF_OK) {
 		err = cf_call_fail(c, p, CF_ID_FAIL_KEYS, CF_ERR_CRYPTO,
 		                   "the key bundle the server returned does not "
-		                   "open with this password or does not hold the "
-		                   "account's public keys; nothing was stored and "
-		                   "the session was ended");
+		                   "open with this password or does not hold "
+		                   "the account's public keys; nothing was "
+		                   "stored and the session was ended");
 		end_token(c, token.text);
 		return err;
 	}

@@ -152,11 +152,12 @@ cf_err cf_session_load(cf_client *c, struct cf_id_problem *p,
 	err = doc ? parse_session(c, doc, ret) : CF_ERR_INVALID;
 	if (err == CF_ERR_NOT_FOUND)
 		return cf_call_fail(c, p, CF_ID_FAIL_NO_SESSION, CF_ERR_DENIED,
-		                    "not logged in to %s: the session in the profile "
-		                    "is for another server", cf_client_server_url(c));
+		                    "not logged in to %s: the session in the "
+		                    "profile is for another server", cf_client_server_url(c));
 	if (err == CF_ERR_INVALID)
 		return cf_call_fail(c, p, CF_ID_FAIL_NO_SESSION, CF_ERR_INVALID,
-		                    "the session file in %s is damaged; log in again",
+		                    "the session file in %s is damaged; log in "
+		                    "again",
 		                    cf_profile_dir(prof));
 	if (err)
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, err, "out of memory");
@@ -240,12 +241,13 @@ cf_err cf_bundle_load(cf_client *c, struct cf_id_problem *p,
 	    !cf_answer_id(doc, "user_id", uid) ||
 	    !cf_answer_b64(doc, "bundle", ret_sealed, CF_BUNDLE_SEALED_BYTES))
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, CF_ERR_INVALID,
-		                    "the key bundle file in %s is damaged; log in again",
+		                    "the key bundle file in %s is damaged; log "
+		                    "in again",
 		                    cf_profile_dir(prof));
 	if (strcmp(uid, user_id) != 0)
 		return cf_call_fail(c, p, CF_ID_FAIL_NO_SESSION, CF_ERR_NOT_FOUND,
-		                    "the key bundle in %s is another user's; log in "
-		                    "again", cf_profile_dir(prof));
+		                    "the key bundle in %s is another user's; "
+		                    "log in again", cf_profile_dir(prof));
 	return CF_OK;
 }
 
