@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "audit/checkpoint.h"
+#include "client/answer.h"
 #include "client/internal.h"
 #include "crypto/merkle.h"
 #include "util/encoding.h"
@@ -127,16 +128,11 @@ cf_err cf_audit_key_check(const char *key, struct cf_audit_error *error)
 	return key_parse(key, &v, error);
 }
 
-static void profile_data_freep(unsigned char **p)
-{
-	cf_profile_data_free(*p);
-}
-
 /* Reads and parses the pinned key; CF_ERR_NOT_FOUND when none. */
 static cf_err pinned_read(cf_profile *p, struct cf_note_verifier *ret,
                           struct cf_audit_error *e)
 {
-	__attribute__((cleanup(profile_data_freep))) unsigned char *data = NULL;
+	CF_AUTO_PROFILE_DATA *data = NULL;
 	size_t len = 0;
 	cf_err err = cf_profile_read(p, CF_AUDIT_KEY_FILE, CF_AUDIT_KEY_MAX + 2,
 	                             &data, &len);
@@ -188,7 +184,7 @@ static cf_err remembered_read(cf_profile *p, const struct cf_note_verifier *v,
                               bool *ret_found, struct cf_checkpoint *ret,
                               struct cf_audit_error *e)
 {
-	__attribute__((cleanup(profile_data_freep))) unsigned char *data = NULL;
+	CF_AUTO_PROFILE_DATA *data = NULL;
 	size_t len = 0;
 	cf_err err = cf_profile_read(p, CF_AUDIT_CHECKPOINT_FILE,
 	                             CF_CHECKPOINT_MAX, &data, &len);
@@ -379,15 +375,6 @@ cf_err cf_audit_check_consistency(const struct cf_audit_checkpoint *older,
 	return CF_OK;
 }
 
-/* A JSON number that is a whole number in [0, 2^63). */
-static bool json_u64(const json_t *j, uint64_t *ret)
-{
-	if (!json_is_integer(j) || json_integer_value(j) < 0)
-		return false;
-	*ret = (uint64_t)json_integer_value(j);
-	return true;
-}
-
 cf_err cf_audit_parse_proof(const json_t *doc, const char *index_name,
                             uint64_t index, const char *size_name,
                             uint64_t size,
@@ -400,8 +387,8 @@ cf_err cf_audit_parse_proof(const json_t *doc, const char *index_name,
 		return fail(error, CF_ERR_CRYPTO, M, index, "the proof answer "
 		            "is not a JSON object");
 	uint64_t a = 0, b = 0;
-	if (!json_u64(json_object_get(doc, index_name), &a) ||
-	    !json_u64(json_object_get(doc, size_name), &b))
+	if (!cf_answer_u64(json_object_get(doc, index_name), &a) ||
+	    !cf_answer_u64(json_object_get(doc, size_name), &b))
 		return fail(error, CF_ERR_CRYPTO, M, index, "the proof answer "
 		            "has no whole numbers \"%s\" and \"%s\"", index_name,
 		            size_name);
@@ -484,7 +471,7 @@ cf_err cf_audit_parse_events(const json_t *doc, uint64_t from, uint64_t count,
 		const json_t *text = json_object_get(item, "event");
 		uint64_t index = 0;
 		if (!json_is_object(item) ||
-		    !json_u64(json_object_get(item, "index"), &index)) {
+		    !cf_answer_u64(json_object_get(item, "index"), &index)) {
 			err = fail(error, CF_ERR_CRYPTO, M, next, "events[%zu] "
 			           "has no whole number \"index\"", i);
 			break;
@@ -566,16 +553,6 @@ cf_err cf_audit_check_event(const struct cf_audit_checkpoint *checkpoint,
 /* ------------------------------------------------------------------------ */
 /* Network                                                                   */
 
-static void response_freep(struct cf_http_response **r)
-{
-	cf_http_response_free(*r);
-}
-
-static void audit_json_freep(json_t **j)
-{
-	json_decref(*j);
-}
-
 /* GET /v1/audit/checkpoint: the note text, at most CF_CHECKPOINT_MAX. */
 static cf_err fetch_note(cf_client *c, char *out, size_t *ret_len,
                          struct cf_audit_error *e)
@@ -586,8 +563,7 @@ static cf_err fetch_note(cf_client *c, char *out, size_t *ret_len,
 		.accept = "text/plain, application/problem+json",
 		.max_body = CF_CHECKPOINT_MAX,
 	};
-	__attribute__((cleanup(response_freep))) struct cf_http_response *r =
-		NULL;
+	CF_AUTO_RESPONSE *r = NULL;
 	cf_err err = cf_client_request(c, &req, &r);
 	if (err == CF_ERR_TOO_LARGE)
 		return fail(e, CF_ERR_CRYPTO, CF_AUDIT_FAIL_SIGNATURE, 0,
@@ -645,7 +621,7 @@ static cf_err fetch_consistency(cf_client *c,
 	char path[128];
 	cf_msg_format(path, sizeof path, "/v1/audit/proof/consistency?from=%"
 	              PRIu64 "&to=%" PRIu64, older->size, newer->size);
-	__attribute__((cleanup(audit_json_freep))) json_t *doc = NULL;
+	CF_AUTO_JSON *doc = NULL;
 	cf_err err = get_json(c, path, NULL, PROOF_BODY_MAX, &doc, e);
 	if (err) {
 		char why[CF_ERRMSG_MAX];
@@ -790,7 +766,7 @@ static cf_err verify_one(cf_client *c, const char *bearer,
 	char path[128];
 	cf_msg_format(path, sizeof path, "/v1/audit/proof/inclusion?index=%"
 	              PRIu64 "&size=%" PRIu64, ev->index, cp->size);
-	__attribute__((cleanup(audit_json_freep))) json_t *doc = NULL;
+	CF_AUTO_JSON *doc = NULL;
 	cf_err err = get_json(c, path, bearer, PROOF_BODY_MAX, &doc, e);
 	if (err) {
 		char why[CF_ERRMSG_MAX];
@@ -859,7 +835,7 @@ cf_err cf_audit_verify_events(cf_client *client, const char *bearer,
 		                      &doc, e);
 		if (err)
 			return err;
-		__attribute__((cleanup(events_pagep))) struct events_page pg =
+		CF_CLEANUP(events_pagep) struct events_page pg =
 			{ 0 };
 		err = cf_audit_parse_events(doc, page, n, &pg.ev, &pg.n, e);
 		json_decref(doc);

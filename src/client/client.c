@@ -129,17 +129,6 @@ static bool header_safe(const char *s, bool allow_space)
 /* ------------------------------------------------------------------------ */
 /* Creation                                                                  */
 
-static void free_charp(char **p)
-{
-	free(*p);
-}
-
-static void close_fdp(const int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-
 /* The pinned CA file must exist now and hold a PEM certificate: better a
  * clear refusal at start than a TLS failure that blames the server. */
 static cf_err check_ca_file(const char *path, const char *shown,
@@ -152,7 +141,7 @@ static cf_err check_ca_file(const char *path, const char *shown,
 		              cf_errno_text(errno, ebuf, sizeof ebuf));
 		return CF_ERR_CONFIG;
 	}
-	__attribute__((cleanup(close_fdp))) int file = fd;
+	CF_AUTO_FD file = fd;
 	struct stat st;
 	if (fstat(file, &st) != 0 || !S_ISREG(st.st_mode)) {
 		cf_errmsg_set(err, "CA file %s is not a regular file", shown);
@@ -164,7 +153,7 @@ static cf_err check_ca_file(const char *path, const char *shown,
 		return CF_ERR_CONFIG;
 	}
 	size_t size = (size_t)st.st_size;
-	__attribute__((cleanup(free_charp))) char *buf = malloc(size);
+	CF_AUTO_FREE char *buf = malloc(size);
 	if (!buf) {
 		cf_errmsg_set(err, "out of memory");
 		return CF_ERR_NOMEM;
@@ -206,7 +195,7 @@ static cf_err check_cert_option(const char *path, bool is_key, cf_errmsg *err)
 		              cf_errno_text(errno, ebuf, sizeof ebuf));
 		return CF_ERR_CONFIG;
 	}
-	__attribute__((cleanup(close_fdp))) int file = fd;
+	CF_AUTO_FD file = fd;
 	struct stat st;
 	if (fstat(file, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
 	    st.st_size > 65536) {
@@ -395,15 +384,6 @@ static void slist_wipe_free(struct curl_slist **list)
 	*list = NULL;
 }
 
-static void json_text_wipe_free(char **text)
-{
-	if (*text) {
-		sodium_memzero(*text, strlen(*text));
-		free(*text);
-	}
-	*text = NULL;
-}
-
 static bool add_header(struct curl_slist **list, const char *name,
                        const char *value)
 {
@@ -494,8 +474,8 @@ static cf_err apply_client_cert(cf_client *c)
 	c->cert_requested = false;
 	SETOPT(c, CURLOPT_PREREQFUNCTION, on_connected);
 	SETOPT(c, CURLOPT_PREREQDATA, (void *)c);
-	__attribute__((cleanup(free_charp))) char *cert = NULL;
-	__attribute__((cleanup(free_charp))) char *key = NULL;
+	CF_AUTO_FREE char *cert = NULL;
+	CF_AUTO_FREE char *key = NULL;
 	if (c->cert_file) {
 		if (!(cert = strdup(c->cert_file)) ||
 		    !(key = strdup(c->key_file))) {
@@ -804,14 +784,14 @@ cf_err cf_client_request(cf_client *client, const struct cf_http_request *req,
 		return err;
 
 	size_t url_len = strlen(c->url.base) + strlen(req->path) + 1;
-	__attribute__((cleanup(free_charp))) char *url = malloc(url_len);
+	CF_AUTO_FREE char *url = malloc(url_len);
 	if (!url) {
 		set_error(c, "out of memory");
 		return CF_ERR_NOMEM;
 	}
 	cf_msg_format(url, url_len, "%s%s", c->url.base, req->path);
 
-	__attribute__((cleanup(json_text_wipe_free))) char *json_text = NULL;
+	CF_AUTO_SECRET_STR *json_text = NULL;
 	const char *body = req->body;
 	size_t body_len = req->body_len;
 	const char *content_type = req->content_type;
@@ -827,7 +807,7 @@ cf_err cf_client_request(cf_client *client, const struct cf_http_request *req,
 		content_type = "application/json";
 	}
 
-	__attribute__((cleanup(slist_wipe_free))) struct curl_slist *headers =
+	CF_CLEANUP(slist_wipe_free) struct curl_slist *headers =
 		NULL;
 	if (!add_header(&headers, "Accept",
 	                req->accept ? req->accept : "application/json") ||
@@ -938,16 +918,11 @@ void cf_http_response_free(struct cf_http_response *response)
 /* ------------------------------------------------------------------------ */
 /* JSON calls                                                                */
 
-static void response_freep(struct cf_http_response **r)
-{
-	cf_http_response_free(*r);
-}
-
 cf_err cf_client_call_json(cf_client *client, const struct cf_http_request *req,
                            json_t **ret_json, long *ret_status)
 {
 	cf_client *c = client;
-	__attribute__((cleanup(response_freep))) struct cf_http_response *r = NULL;
+	CF_AUTO_RESPONSE *r = NULL;
 	cf_err err = cf_client_request(c, req, &r);
 	if (err)
 		return err;

@@ -44,12 +44,6 @@ static void datum_free(gnutls_datum_t *d)
 	d->size = 0;
 }
 
-static void data_freep(unsigned char **p)
-{
-	cf_profile_data_free(*p);
-	*p = NULL;
-}
-
 static void privkey_freep(gnutls_x509_privkey_t *k)
 {
 	if (*k)
@@ -61,10 +55,6 @@ static void crt_freep(gnutls_x509_crt_t *c)
 	if (*c)
 		gnutls_x509_crt_deinit(*c);
 }
-
-#define AUTO_DATA __attribute__((cleanup(data_freep))) unsigned char
-#define AUTO_KEY __attribute__((cleanup(privkey_freep))) gnutls_x509_privkey_t
-#define AUTO_CRT __attribute__((cleanup(crt_freep))) gnutls_x509_crt_t
 
 static cf_err gnutls_fail(cf_errmsg *error, const char *what, int rc)
 {
@@ -188,7 +178,7 @@ cf_err cf_devcert_csr(cf_profile *profile, char **ret_csr, cf_errmsg *error)
 		cf_errmsg_set(error, "no profile given");
 		return CF_ERR_INVALID;
 	}
-	AUTO_KEY key = NULL;
+	CF_CLEANUP(privkey_freep) gnutls_x509_privkey_t key = NULL;
 	gnutls_privkey_t signer = NULL;
 	gnutls_x509_crq_t crq = NULL;
 	gnutls_datum_t pem = { NULL, 0 }, csr = { NULL, 0 }, der = { NULL, 0 };
@@ -266,8 +256,8 @@ out:
  * anything else than cf_devcert_store is dropped. */
 static cf_err commit(cf_profile *prof, cf_errmsg *error)
 {
-	AUTO_DATA *cert = NULL;
-	AUTO_DATA *key = NULL;
+	CF_AUTO_PROFILE_DATA *cert = NULL;
+	CF_AUTO_PROFILE_DATA *key = NULL;
 	size_t cert_len = 0, key_len = 0;
 	cf_err err = read_file(prof, CF_DEVCERT_NEXT_CERT_FILE, &cert,
 	                       &cert_len, error);
@@ -281,8 +271,8 @@ static cf_err commit(cf_profile *prof, cf_errmsg *error)
 	if (err)
 		return err;
 	{
-		AUTO_KEY k = NULL;
-		AUTO_CRT c = NULL;
+		CF_CLEANUP(privkey_freep) gnutls_x509_privkey_t k = NULL;
+		CF_CLEANUP(crt_freep) gnutls_x509_crt_t c = NULL;
 		cf_errmsg why = { .text = "" };
 		if (import_key(&k, key, key_len, CF_DEVCERT_NEXT_KEY_FILE,
 		               &why) ||
@@ -338,7 +328,7 @@ cf_err cf_devcert_store(cf_profile *profile, const char *cert_pem,
 		              "16 KiB");
 		return CF_ERR_CRYPTO;
 	}
-	AUTO_DATA *keypem = NULL;
+	CF_AUTO_PROFILE_DATA *keypem = NULL;
 	size_t key_len = 0;
 	cf_err err = read_file(profile, CF_DEVCERT_NEXT_KEY_FILE, &keypem,
 	                       &key_len, error);
@@ -349,9 +339,9 @@ cf_err cf_devcert_store(cf_profile *profile, const char *cert_pem,
 	}
 	if (err)
 		return err;
-	AUTO_KEY key = NULL;
-	AUTO_CRT crt = NULL;
-	AUTO_CRT ca = NULL;
+	CF_CLEANUP(privkey_freep) gnutls_x509_privkey_t key = NULL;
+	CF_CLEANUP(crt_freep) gnutls_x509_crt_t crt = NULL;
+	CF_CLEANUP(crt_freep) gnutls_x509_crt_t ca = NULL;
 	if ((err = import_key(&key, keypem, key_len, CF_DEVCERT_NEXT_KEY_FILE,
 	                      error)) ||
 	    (err = import_crt(&crt, cert_pem, cert_len,
@@ -447,8 +437,8 @@ cf_err cf_devcert_files(cf_profile *profile, char **ret_cert_path,
 	cf_err err = commit(profile, NULL);
 	(void)err;
 
-	AUTO_DATA *cert = NULL;
-	AUTO_DATA *key = NULL;
+	CF_AUTO_PROFILE_DATA *cert = NULL;
+	CF_AUTO_PROFILE_DATA *key = NULL;
 	size_t cert_len = 0, key_len = 0;
 	err = read_file(profile, CF_DEVCERT_CERT_FILE, &cert, &cert_len,
 	                error);
@@ -486,13 +476,13 @@ cf_err cf_devcert_info(cf_profile *profile, struct cf_devcert_info *ret,
 		cf_errmsg_set(error, "no profile given");
 		return CF_ERR_INVALID;
 	}
-	AUTO_DATA *cert = NULL;
+	CF_AUTO_PROFILE_DATA *cert = NULL;
 	size_t len = 0;
 	cf_err err = read_file(profile, CF_DEVCERT_CERT_FILE, &cert, &len,
 	                       error);
 	if (err)
 		return err;
-	AUTO_CRT crt = NULL;
+	CF_CLEANUP(crt_freep) gnutls_x509_crt_t crt = NULL;
 	if ((err = import_crt(&crt, (const char *)cert, len,
 	                      CF_DEVCERT_CERT_FILE, error)))
 		return err;

@@ -8,11 +8,28 @@
 #include <stddef.h>
 
 #include "coffre/client.h"
+#include "util/cleanup.h"
+#include "util/rules.h"
 
 #if defined(__GNUC__)
 #define CF_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define CF_PRINTF(a, b)
+/* --- scope-exit helpers for libcoffre's own types (util/cleanup.h) ------ */
+
+static inline void cf_http_response_freep(struct cf_http_response **r)
+{
+	cf_http_response_free(*r);
+}
+#define CF_AUTO_RESPONSE CF_CLEANUP(cf_http_response_freep) struct cf_http_response
+
+/* Profile file contents: locked memory, wiped on release. */
+static inline void cf_profile_data_freep(unsigned char **p)
+{
+	cf_profile_data_free(*p);
+}
+#define CF_AUTO_PROFILE_DATA CF_CLEANUP(cf_profile_data_freep) unsigned char
+
 #endif
 
 /* --- text.c: messages and untrusted text ------------------------------- */
@@ -80,14 +97,8 @@ void cf_sink_clear(struct cf_sink *sink);
 
 /* --- problem.c: answers that are errors -------------------------------- */
 
-/* True when content_type names the media type `type` (case-insensitive,
- * parameters ignored). */
-bool cf_media_type_is(const char *content_type, const char *type);
-/* application/json or any application/...+json. */
-bool cf_media_type_is_json(const char *content_type);
-
-/* The standard reason phrase for a status ("Service Unavailable"), or "". */
-const char *cf_http_reason(long status);
+/* cf_media_type_is, cf_media_type_is_json and cf_http_reason: util/rules.h,
+ * shared with the server. */
 
 /* The error code a non-2xx status maps to (see cf_client_call_json). */
 cf_err cf_http_status_error(long status);
@@ -100,5 +111,20 @@ cf_err cf_http_status_error(long status);
 void cf_problem_message(char *out, size_t out_size, long status,
                         const char *content_type, const unsigned char *body,
                         size_t body_len);
+
+/* --- scope-exit helpers for libcoffre's own types (util/cleanup.h) ------ */
+
+static inline void cf_http_response_freep(struct cf_http_response **r)
+{
+	cf_http_response_free(*r);
+}
+#define CF_AUTO_RESPONSE CF_CLEANUP(cf_http_response_freep) struct cf_http_response
+
+/* Profile file contents: locked memory, wiped on release. */
+static inline void cf_profile_data_freep(unsigned char **p)
+{
+	cf_profile_data_free(*p);
+}
+#define CF_AUTO_PROFILE_DATA CF_CLEANUP(cf_profile_data_freep) unsigned char
 
 #endif

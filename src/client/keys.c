@@ -8,13 +8,15 @@
 
 #include <sodium.h>
 
-#include "coffre/client.h"
+#include "coffre/keys.h"
 #include "crypto/aead.h"
 #include "crypto/crypto.h"
 #include "crypto/dh.h"
 #include "crypto/kdf.h"
 #include "crypto/pwhash.h"
 #include "crypto/sign.h"
+#include "util/cleanup.h"
+#include "util/rules.h"
 
 _Static_assert(CF_ID_KEY_BYTES == CF_CLIENT_KEY_BYTES, "32-byte client keys");
 _Static_assert(CF_ID_KEY_BYTES == CF_SIGN_SEED_BYTES, "Ed25519 seed");
@@ -32,13 +34,6 @@ _Static_assert(CF_PASSWORD_MAX <= CF_PWHASH_INPUT_MAX, "password cap");
 
 #define RECOVERY_INPUT_MAX 256
 
-/* Wipes a fixed-size secret buffer when it goes out of scope. */
-#define WIPED(type, name, size) \
-	__attribute__((cleanup(wipe_##size))) type name[size]
-
-static void wipe_32(uint8_t (*p)[32]) { sodium_memzero(*p, sizeof *p); }
-static void wipe_64(uint8_t (*p)[64]) { sodium_memzero(*p, sizeof *p); }
-static void wipe_20(uint8_t (*p)[20]) { sodium_memzero(*p, sizeof *p); }
 
 /* --- identity keys --------------------------------------------------------- */
 
@@ -66,7 +61,7 @@ void cf_identity_keys_free(struct cf_identity_keys *keys)
 static cf_err derive_public(const uint8_t seed[32], const uint8_t enc_sk[32],
                             uint8_t ret_sign_pk[32], uint8_t ret_enc_pk[32])
 {
-	WIPED(uint8_t, sk, 64);
+	CF_AUTO_WIPED(sk, 64);
 	uint8_t spk[CF_SIGN_PK_BYTES];
 	uint8_t epk[CF_X25519_BYTES];
 	cf_err err = cf_sign_seed_keypair(spk, sk, seed);
@@ -83,8 +78,8 @@ cf_err cf_identity_keys_generate(struct cf_identity_keys *keys)
 {
 	if (!keys)
 		return CF_ERR_INVALID;
-	WIPED(uint8_t, seed, 32);
-	WIPED(uint8_t, enc, 32);
+	CF_AUTO_WIPED(seed, 32);
+	CF_AUTO_WIPED(enc, 32);
 	cf_err err = cf_random_bytes(seed, sizeof seed);
 	if (!err)
 		err = cf_random_bytes(enc, sizeof enc);
@@ -120,9 +115,9 @@ cf_err cf_id_password_keys(uint8_t ret_auth_key[CF_ID_KEY_BYTES],
 		return CF_ERR_INVALID;
 	if (len > CF_PASSWORD_MAX)
 		return CF_ERR_TOO_LARGE;
-	WIPED(uint8_t, master, 32);
-	WIPED(uint8_t, auth, 32);
-	WIPED(uint8_t, kek, 32);
+	CF_AUTO_WIPED(master, 32);
+	CF_AUTO_WIPED(auth, 32);
+	CF_AUTO_WIPED(kek, 32);
 	cf_err err = cf_argon2id(master, sizeof master,
 	                         (const uint8_t *)password, len, kdf->salt,
 	                         kdf->t_cost, kdf->m_cost_kib);
@@ -143,8 +138,8 @@ cf_err cf_id_recovery_keys(uint8_t ret_recovery_auth[CF_ID_KEY_BYTES],
 	static const char kek_info[] = "coffre-v1 recovery kek";
 	if (!ret_recovery_auth || !ret_recovery_kek || !code)
 		return CF_ERR_INVALID;
-	WIPED(uint8_t, auth, 32);
-	WIPED(uint8_t, kek, 32);
+	CF_AUTO_WIPED(auth, 32);
+	CF_AUTO_WIPED(kek, 32);
 	cf_err err = cf_hkdf_sha256(auth, sizeof auth, code,
 	                            CF_RECOVERY_CODE_BYTES, NULL, 0,
 	                            (const uint8_t *)auth_info,
@@ -217,7 +212,7 @@ cf_err cf_recovery_code_parse(uint8_t ret_code[CF_RECOVERY_CODE_BYTES],
 		return CF_ERR_INVALID;
 	if (len > RECOVERY_INPUT_MAX)
 		return CF_ERR_TOO_LARGE;
-	WIPED(uint8_t, out, 20);
+	CF_AUTO_WIPED(out, 20);
 	size_t count = 0;
 	uint64_t acc = 0;
 	int bad = 0;
@@ -264,7 +259,7 @@ cf_err cf_bundle_seal(uint8_t ret_sealed[CF_BUNDLE_SEALED_BYTES],
 {
 	if (!ret_sealed || !keys || !key || !user_id)
 		return CF_ERR_INVALID;
-	WIPED(uint8_t, plain, 64);
+	CF_AUTO_WIPED(plain, 64);
 	memcpy(plain, keys->sign_seed, 32);
 	memcpy(plain + 32, keys->enc_sk, 32);
 	uint8_t aad[CF_BUNDLE_AAD_BYTES];
@@ -289,7 +284,7 @@ cf_err cf_bundle_open(struct cf_identity_keys *ret_keys, const uint8_t *sealed,
 		return CF_ERR_INVALID;
 	uint8_t aad[CF_BUNDLE_AAD_BYTES];
 	cf_bundle_aad(aad, user_id);
-	WIPED(uint8_t, plain, 64);
+	CF_AUTO_WIPED(plain, 64);
 	cf_err err = cf_aead_open(plain, sealed + CF_AEAD_NONCE_BYTES,
 	                          len - CF_AEAD_NONCE_BYTES, aad, sizeof aad,
 	                          sealed, key);
@@ -310,24 +305,12 @@ cf_err cf_bundle_open(struct cf_identity_keys *ret_keys, const uint8_t *sealed,
 
 cf_err cf_pin_check(const char *pin, size_t len)
 {
-	if (!pin || len < CF_PIN_MIN_DIGITS || len > CF_PIN_MAX_DIGITS)
-		return CF_ERR_INVALID;
-	unsigned bad = 0;
-	for (size_t i = 0; i < len; i++)
-		bad |= (unsigned)((unsigned char)pin[i] - '0') > 9u;
-	return bad ? CF_ERR_INVALID : CF_OK;
+	return cf_pin_ok(pin, len) ? CF_OK : CF_ERR_INVALID;
 }
 
 cf_err cf_id_check(const char *id)
 {
-	if (!id || strnlen(id, CF_ID_HEX_LEN + 1) != CF_ID_HEX_LEN)
-		return CF_ERR_INVALID;
-	for (size_t i = 0; i < CF_ID_HEX_LEN; i++) {
-		char c = id[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return CF_ERR_INVALID;
-	}
-	return CF_OK;
+	return cf_id_hex_ok(id) ? CF_OK : CF_ERR_INVALID;
 }
 
 void cf_secret_free(char *secret)

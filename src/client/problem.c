@@ -9,68 +9,6 @@
 
 #define PROBLEM_TEXT_MAX 200   /* bytes kept of a server title or detail */
 
-bool cf_media_type_is(const char *content_type, const char *type)
-{
-	if (!content_type || !type)
-		return false;
-	while (*content_type == ' ' || *content_type == '\t')
-		content_type++;
-	size_t n = strlen(type);
-	if (strncasecmp(content_type, type, n) != 0)
-		return false;
-	char next = content_type[n];
-	return next == '\0' || next == ';' || next == ' ' || next == '\t';
-}
-
-bool cf_media_type_is_json(const char *content_type)
-{
-	if (cf_media_type_is(content_type, "application/json"))
-		return true;
-	if (!content_type)
-		return false;
-	while (*content_type == ' ' || *content_type == '\t')
-		content_type++;
-	static const char app[] = "application/";
-	if (strncasecmp(content_type, app, strlen(app)) != 0)
-		return false;
-	size_t end = strcspn(content_type, "; \t");
-	return end >= strlen(app) + strlen("x+json") &&
-	       strncasecmp(content_type + end - 5, "+json", 5) == 0;
-}
-
-const char *cf_http_reason(long status)
-{
-	switch (status) {
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 303: return "See Other";
-	case 307: return "Temporary Redirect";
-	case 308: return "Permanent Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 406: return "Not Acceptable";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 412: return "Precondition Failed";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 423: return "Locked";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	}
-	return "";
-}
-
 cf_err cf_http_status_error(long status)
 {
 	switch (status) {

@@ -35,17 +35,6 @@ static void profile_error(cf_profile *p, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void free_charp(char **p)
-{
-	free(*p);
-}
-
-static void close_fdp(const int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-
 static cf_err home_dir(char **ret_home)
 {
 	const char *home = secure_getenv("HOME");
@@ -58,7 +47,7 @@ static cf_err home_dir(char **ret_home)
 	}
 	long size = sysconf(_SC_GETPW_R_SIZE_MAX);
 	size_t bufsize = size > 0 && size < 65536 ? (size_t)size : 16384;
-	__attribute__((cleanup(free_charp))) char *buf = malloc(bufsize);
+	CF_AUTO_FREE char *buf = malloc(bufsize);
 	if (!buf)
 		return CF_ERR_NOMEM;
 	struct passwd pw;
@@ -83,7 +72,7 @@ cf_err cf_profile_default_dir(char **ret_path)
 		*ret_path = copy;
 		return CF_OK;
 	}
-	__attribute__((cleanup(free_charp))) char *home = NULL;
+	CF_AUTO_FREE char *home = NULL;
 	cf_err err = home_dir(&home);
 	if (err)
 		return err;
@@ -101,7 +90,7 @@ cf_err cf_profile_default_dir(char **ret_path)
 static int mkdir_parents(const char *path)
 {
 	size_t len = strlen(path);
-	__attribute__((cleanup(free_charp))) char *copy = strdup(path);
+	CF_AUTO_FREE char *copy = strdup(path);
 	if (!copy)
 		return ENOMEM;
 	for (size_t i = 1; i <= len; i++) {
@@ -143,7 +132,7 @@ cf_err cf_profile_open(cf_profile **ret, const char *dir, unsigned flags,
 {
 	char ebuf[128];
 	char shown[SHOWN_PATH_MAX];
-	__attribute__((cleanup(free_charp))) char *path = NULL;
+	CF_AUTO_FREE char *path = NULL;
 
 	if (dir && dir[0] != '\0') {
 		path = strdup(dir);
@@ -190,7 +179,7 @@ cf_err cf_profile_open(cf_profile **ret, const char *dir, unsigned flags,
 		              cf_errno_text(e, ebuf, sizeof ebuf));
 		return e == EACCES || e == EPERM ? CF_ERR_DENIED : CF_ERR_IO;
 	}
-	__attribute__((cleanup(close_fdp))) int dirfd = fd;
+	CF_AUTO_FD dirfd = fd;
 
 	struct stat st;
 	if (fstat(dirfd, &st) != 0) {
@@ -297,7 +286,7 @@ cf_err cf_profile_read(cf_profile *profile, const char *name, size_t max,
 		              cf_errno_text(e, ebuf, sizeof ebuf));
 		return e == EACCES ? CF_ERR_DENIED : CF_ERR_IO;
 	}
-	__attribute__((cleanup(close_fdp))) int file = fd;
+	CF_AUTO_FD file = fd;
 
 	struct stat st;
 	if (fstat(file, &st) != 0) {

@@ -15,7 +15,6 @@ static void curl_str_free(char **p)
 	curl_free(*p);
 	*p = NULL;
 }
-#define CURL_STR __attribute__((cleanup(curl_str_free))) char *
 
 static void curlu_freep(CURLU **p)
 {
@@ -24,7 +23,7 @@ static void curlu_freep(CURLU **p)
 
 static bool has_part(CURLU *u, CURLUPart part)
 {
-	CURL_STR s = NULL;
+	CF_CLEANUP(curl_str_free) char *s = NULL;
 	return curl_url_get(u, part, &s, 0) == CURLUE_OK && s && s[0] != '\0';
 }
 
@@ -80,7 +79,7 @@ cf_err cf_url_check(const char *url, struct cf_url *ret, cf_errmsg *err)
 		return CF_ERR_INVALID;
 	}
 
-	__attribute__((cleanup(curlu_freep))) CURLU *u = curl_url();
+	CF_CLEANUP(curlu_freep) CURLU *u = curl_url();
 	if (!u) {
 		cf_errmsg_set(err, "out of memory");
 		return CF_ERR_NOMEM;
@@ -100,13 +99,13 @@ cf_err cf_url_check(const char *url, struct cf_url *ret, cf_errmsg *err)
 		return CF_ERR_INVALID;
 	}
 
-	CURL_STR host = NULL;
+	CF_CLEANUP(curl_str_free) char *host = NULL;
 	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !host ||
 	    host[0] == '\0') {
 		cf_errmsg_set(err, "server URL has no host name");
 		return CF_ERR_INVALID;
 	}
-	CURL_STR port = NULL;
+	CF_CLEANUP(curl_str_free) char *port = NULL;
 	uc = curl_url_get(u, CURLUPART_PORT, &port, 0);
 	if (uc != CURLUE_OK && uc != CURLUE_NO_PORT) {
 		cf_errmsg_set(err, "server URL has a bad port: %s",
@@ -117,7 +116,7 @@ cf_err cf_url_check(const char *url, struct cf_url *ret, cf_errmsg *err)
 		cf_errmsg_set(err, "server URL has port 0");
 		return CF_ERR_INVALID;
 	}
-	CURL_STR path = NULL;
+	CF_CLEANUP(curl_str_free) char *path = NULL;
 	if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK || !path) {
 		cf_errmsg_set(err, "server URL has a bad path");
 		return CF_ERR_INVALID;

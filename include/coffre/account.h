@@ -1,0 +1,77 @@
+/* libcoffre: the account of the logged-in user — recovery, password,
+ * recovery code, TOTP, PIN, phone (account.c). */
+#ifndef COFFRE_ACCOUNT_H
+#define COFFRE_ACCOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coffre/identity.h"
+
+/* --- recovery and password ----------------------------------------------- */
+
+/* A recovery between opening the recovery bundle and setting the password;
+ * holds the identity keys (locked memory). */
+typedef struct cf_recovery cf_recovery;
+
+/* POST /v1/auth/recover/begin {email}, parses the recovery code and opens
+ * the recovery bundle with its recovery kek. A wrong code and an unknown
+ * address look the same (CF_ERR_DENIED/CF_ID_FAIL_AUTH). */
+cf_err cf_recover_begin(cf_client *client, const char *email,
+                        const char *code_text, size_t code_len,
+                        cf_recovery **ret, struct cf_id_problem *problem);
+
+/* Derives the new keys with the salt from recover/begin, seals the same
+ * identity keys with the new kek and sends POST /v1/auth/recover. The
+ * profile's bundle for that user, now stale, is removed. */
+cf_err cf_recover_finish(cf_client *client, cf_recovery *rec,
+                         const char *new_password, size_t len,
+                         struct cf_id_problem *problem);
+
+void cf_recovery_free(cf_recovery *rec);
+
+/* The old password opens the profile's bundle (else CF_ID_FAIL_AUTH and
+ * nothing is sent); POST /v1/auth/password/salt, new keys, the same
+ * identity keys sealed with the new kek, POST /v1/auth/password; the
+ * profile's bundle is replaced. */
+cf_err cf_password_change(cf_client *client, const char *old_password,
+                          size_t old_len, const char *new_password,
+                          size_t new_len, struct cf_id_problem *problem);
+
+/* The password opens the profile's bundle; a new recovery code, its
+ * recovery bundle, POST /v1/me/recovery-code. *ret_code as in
+ * cf_enrol_finish; the old code stops working. */
+cf_err cf_recovery_code_regenerate(cf_client *client, const char *password,
+                                   size_t len, char **ret_code,
+                                   struct cf_id_problem *problem);
+
+/* --- second factors, PIN, phone ------------------------------------------ */
+
+#define CF_TOTP_SECRET_MAX 128
+#define CF_TOTP_URI_MAX    1024
+
+/* TOTP setup from POST /v1/me/totp/begin. Secret: wipe it after use
+ * (sodium_memzero). */
+struct cf_totp_setup {
+	char secret[CF_TOTP_SECRET_MAX + 1];   /* base32 */
+	char uri[CF_TOTP_URI_MAX + 1];         /* otpauth://totp/… */
+};
+
+cf_err cf_totp_begin(cf_client *client, struct cf_totp_setup *ret,
+                     struct cf_id_problem *problem);
+/* POST /v1/me/totp {code}: TOTP is enabled once a code checks. */
+cf_err cf_totp_confirm(cf_client *client, const char *code, size_t len,
+                       struct cf_id_problem *problem);
+/* DELETE /v1/me/totp. */
+cf_err cf_totp_disable(cf_client *client, struct cf_id_problem *problem);
+
+/* POST /v1/me/pin {pin}. */
+cf_err cf_pin_change(cf_client *client, const char *pin, size_t len,
+                     struct cf_id_problem *problem);
+
+/* PUT /v1/me/phone {phone}; phone: '+' and 8 to 15 digits. */
+cf_err cf_phone_set(cf_client *client, const char *phone,
+                    struct cf_id_problem *problem);
+
+#endif
