@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "audit/checkpoint.h"
 #include "audit/versions.h"
 #include "crypto/crypto.h"
+#include "util/clock.h"
 
 #define LEVELS 64
 
@@ -50,20 +50,6 @@ struct cf_auditlog {
 	uint64_t last_sign_ms;        /* monotonic */
 	uint64_t last_signed_size;
 };
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* --- node access -------------------------------------------------------- */
 
@@ -134,7 +120,7 @@ static cf_err sign_size(cf_auditlog *log, uint64_t size)
 	if (!err)
 		err = cf_tx_begin(log->store, &tx);
 	if (!err) {
-		err = log->store->ops->checkpoint_put(tx, size, note, len, wall_ms());
+		err = log->store->ops->checkpoint_put(tx, size, note, len, cf_now_ms());
 		if (err)
 			cf_tx_rollback(tx);
 		else
@@ -142,7 +128,7 @@ static cf_err sign_size(cf_auditlog *log, uint64_t size)
 	}
 	if (!err) {
 		log->last_signed_size = size;
-		log->last_sign_ms = mono_ms();
+		log->last_sign_ms = cf_mono_ms();
 	}
 	return err;
 }
@@ -153,7 +139,7 @@ static cf_err maybe_sign(cf_auditlog *log, bool force)
 	pthread_mutex_lock(&log->sign_lock);
 	uint64_t size = cf_auditlog_size(log);
 	cf_err err = CF_OK;
-	bool due = mono_ms() - log->last_sign_ms >= log->checkpoint_ms;
+	bool due = cf_mono_ms() - log->last_sign_ms >= log->checkpoint_ms;
 	if (size != log->last_signed_size && (due || force))
 		err = sign_size(log, size);
 	pthread_mutex_unlock(&log->sign_lock);
@@ -166,7 +152,7 @@ static cf_err append_fields(cf_auditlog *log, const struct cf_audit_fields *f, u
 {
 	char buf[CF_AUDIT_EVENT_MAX];
 	size_t len = 0;
-	uint64_t now = wall_ms();
+	uint64_t now = cf_now_ms();
 	if (now < log->last_time_ms)
 		now = log->last_time_ms; /* time never goes back along the log */
 	cf_err err = cf_audit_event_encode(buf, sizeof(buf), &len, log->size, now, f);

@@ -2,9 +2,9 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "crypto/crypto.h"
+#include "util/clock.h"
 #include "util/encoding.h"
 
 static bool word_ok(const char *s, size_t max)
@@ -37,9 +37,7 @@ cf_err cf_entity_version_record(struct cf_audit_tx *atx, const struct cf_audit_f
 	snprintf(v.id, sizeof(v.id), "%s", id);
 	snprintf(v.op, sizeof(v.op), "%s", op);
 	snprintf(v.actor, sizeof(v.actor), "%s", base->actor ? base->actor : "");
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	v.time_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	v.time_ms = cf_now_ms();
 	cf_sha256(v.state_hash, state, state_len);
 
 	char action[64], resource[100], hash_hex[65];

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "crypto/crypto.h"
@@ -27,15 +26,9 @@
 #include "server/request.h"
 #include "server/router.h"
 #include "server/tls.h"
+#include "util/clock.h"
 #include "util/encoding.h"
 #include "util/log.h"
-
-uint64_t cf_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 void cf_server_ip_hash(struct cf_server *srv, const char *ip, char out[24])
 {
@@ -52,13 +45,6 @@ void cf_server_ip_hash(struct cf_server *srv, const char *ip, char out[24])
 	pthread_mutex_unlock(&lock);
 	cf_audit_ip_hash(out, 24, key, ip);
 	sodium_memzero(key, sizeof(key));
-}
-
-uint64_t cf_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 const char *cf_request_arg(const struct cf_request *req, const char *name)

@@ -8,6 +8,7 @@
 #include "server/identity/identity.h"
 #include "server/router.h"
 #include "util/cidr.h"
+#include "util/clock.h"
 
 static bool stage_route(struct cf_request *req)
 {

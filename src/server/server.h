@@ -30,10 +30,6 @@ struct cf_server {
 	atomic_uint_fast64_t requests;
 };
 
-/* Milliseconds: wall clock (for records) and monotonic (for durations). */
-uint64_t cf_now_ms(void);
-uint64_t cf_mono_ms(void);
-
 /* The keyed hash of a client address for audit events (key rotated daily). */
 void cf_server_ip_hash(struct cf_server *srv, const char *ip, char out[24]);
 

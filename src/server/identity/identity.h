@@ -14,6 +14,7 @@
 #include "audit/versions.h"
 #include "server/jsonspec.h"
 #include "server/request.h"
+#include "util/clock.h"
 
 #define CF_SESSION_PREFIX "coffre_s_"
 #define CF_SESSION_TEXT_LEN (sizeof(CF_SESSION_PREFIX) - 1 + 43)
