@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "audit/checkpoint.h"
-#include "audit/versions.h"
 #include "crypto/crypto.h"
 #include "util/clock.h"
 
@@ -400,38 +399,6 @@ void cf_auditlog_free(cf_auditlog *log)
 	free(log);
 }
 
-struct find_key {
-	uint8_t hash[32];
-	bool found;
-};
-
-static cf_err find_key(void *ctx, const uint8_t key_hash[32], uint64_t seq)
-{
-	struct find_key *f = ctx;
-	if (memcmp(f->hash, key_hash, 32) == 0)
-		f->found = true;
-	return CF_OK;
-}
-
-static cf_err register_own_key(struct cf_audit_tx *atx, struct cf_audit_item *it)
-{
-	return cf_key_register(atx, &it->fields, "audit", "server", atx->log->pk, 32, NULL);
-}
-
-/* The log records its own signing key, so a key change is in the log too. */
-static cf_err register_signing_key(cf_auditlog *log)
-{
-	struct find_key f = { .found = false };
-	cf_sha256(f.hash, log->pk, 32);
-	cf_err err = log->store->ops->key_registrations(log->store, "audit", "server", find_key, &f);
-	if (err || f.found)
-		return err;
-	struct cf_audit_item it = { .fields = { .action = "audit.key.register",
-	                                        .resource = "audit/server", .outcome = 200 },
-	                            .write = register_own_key };
-	return cf_auditlog_append_sync(log, &it, NULL);
-}
-
 cf_err cf_auditlog_open(cf_auditlog **ret, const struct cf_auditlog_options *o, char *msg,
                         size_t cap)
 {
@@ -483,11 +450,6 @@ cf_err cf_auditlog_open(cf_auditlog **ret, const struct cf_auditlog_options *o, 
 		return CF_ERR_NOMEM;
 	}
 	log->thread_started = true;
-	if (register_signing_key(log)) {
-		snprintf(msg, cap, "cannot register the audit key in the log");
-		cf_auditlog_free(log);
-		return CF_ERR_STORE;
-	}
 	*ret = log;
 	return CF_OK;
 }

@@ -85,3 +85,34 @@ cf_err cf_key_register(struct cf_audit_tx *atx, const struct cf_audit_fields *ba
 		*ret_seq = seq;
 	return err;
 }
+
+struct find_key {
+	uint8_t hash[32];
+	bool found;
+};
+
+static cf_err find_key(void *ctx, const uint8_t key_hash[32], uint64_t seq)
+{
+	struct find_key *f = ctx;
+	if (memcmp(f->hash, key_hash, 32) == 0)
+		f->found = true;
+	return CF_OK;
+}
+
+static cf_err register_log_key(struct cf_audit_tx *atx, struct cf_audit_item *it)
+{
+	return cf_key_register(atx, &it->fields, "audit", "server", it->write_arg, 32, NULL);
+}
+
+cf_err cf_key_register_audit_log(cf_auditlog *log, cf_store *st, const uint8_t pk[32])
+{
+	struct find_key f = { .found = false };
+	cf_sha256(f.hash, pk, 32);
+	cf_err err = st->ops->key_registrations(st, "audit", "server", find_key, &f);
+	if (err || f.found)
+		return err;
+	struct cf_audit_item it = { .fields = { .action = "audit.key.register",
+	                                        .resource = "audit/server", .outcome = 200 },
+	                            .write = register_log_key, .write_arg = (void *)(uintptr_t)pk };
+	return cf_auditlog_append_sync(log, &it, NULL);
+}
