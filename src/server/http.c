@@ -30,87 +30,12 @@
 #include "util/encoding.h"
 #include "util/log.h"
 
-void cf_server_ip_hash(struct cf_server *srv, const char *ip, char out[24])
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	uint64_t day = cf_now_ms() / 86400000;
-	uint8_t key[32];
-	pthread_mutex_lock(&lock);
-	if (!srv->ip_day_valid || srv->ip_day != day) {
-		cf_audit_ip_day_key(srv->ip_day_key, srv->secret, CF_SERVER_SECRET_BYTES, day);
-		srv->ip_day = day;
-		srv->ip_day_valid = true;
-	}
-	memcpy(key, srv->ip_day_key, 32);
-	pthread_mutex_unlock(&lock);
-	cf_audit_ip_hash(out, 24, key, ip);
-	sodium_memzero(key, sizeof(key));
-}
-
-const char *cf_request_arg(const struct cf_request *req, const char *name)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-const char *cf_request_header(const struct cf_request *req, const char *name)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
-static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	snprintf(out, cap, "unknown");
-	if (!ci || !ci->client_addr)
-		return;
-	const struct sockaddr *sa = ci->client_addr;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-		          (socklen_t)cap);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-		          (socklen_t)cap);
-}
-
 static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                   const char *value)
 {
 	size_t *total = cls;
 	*total += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
 	return MHD_YES;
-}
-
-static struct cf_request *request_new(struct cf_server *srv, struct MHD_Connection *conn,
-                                      const char *url, const char *method)
-{
-	struct cf_request *req = calloc(1, sizeof(*req));
-	if (!req)
-		return NULL;
-	req->srv = srv;
-	req->conn = conn;
-	req->method = method;
-	req->path = url;
-	req->start_mono_ms = cf_mono_ms();
-	cf_random_id(req->id);
-	cf_hex_encode(req->id_hex, sizeof(req->id_hex), req->id, sizeof(req->id));
-	client_ip(conn, req->ip, sizeof(req->ip));
-	cf_route_match(req, srv->cfg.debug_problem_routes);
-	atomic_fetch_add(&srv->requests, 1);
-	return req;
-}
-
-static void request_free(struct cf_request *req)
-{
-	if (!req)
-		return;
-	json_decref(req->json);
-	json_decref(req->session);
-	free(req->body);
-	if (req->ctx_free)
-		req->ctx_free(req->ctx);
-	cf_reply_clear(&req->reply);
-	free(req);
 }
 
 static bool add_header(struct MHD_Response *resp, const char *k, const char *v)
@@ -160,11 +85,6 @@ static enum MHD_Result send_reply(struct cf_request *req)
 	return res;
 }
 
-static size_t body_limit(const struct cf_request *req)
-{
-	return (size_t)req->srv->cfg.json_body_max;
-}
-
 /* Refusals decided from the headers alone, before any body is read. */
 static bool early_checks(struct cf_request *req)
 {
@@ -182,47 +102,14 @@ static bool early_checks(struct cf_request *req)
 		char *end = NULL;
 		errno = 0;
 		unsigned long long n = strtoull(cl, &end, 10);
-		if (errno == 0 && end != cl && *end == '\0' && n > body_limit(req)) {
+		if (errno == 0 && end != cl && *end == '\0' && n > req->body_max) {
 			cf_reply_problem(&req->reply, 413, "body-too-large",
 			                 "the request body is %llu bytes; the limit is %zu", n,
-			                 body_limit(req));
+			                 req->body_max);
 			return false;
 		}
 	}
 	return true;
-}
-
-static void take_upload(struct cf_request *req, const char *data, size_t len)
-{
-	if (req->body_overflow)
-		return;
-	size_t limit = body_limit(req);
-	if (len > limit - req->body_len) {
-		req->body_overflow = true;
-		free(req->body);
-		req->body = NULL;
-		req->body_len = 0;
-		cf_reply_problem(&req->reply, 413, "body-too-large",
-		                 "the request body exceeds the limit of %zu bytes", limit);
-		return;
-	}
-	if (req->body_len + len > req->body_cap) {
-		size_t cap = req->body_cap ? req->body_cap : 4096;
-		while (cap < req->body_len + len)
-			cap *= 2;
-		if (cap > limit)
-			cap = limit;
-		uint8_t *nb = realloc(req->body, cap + 1);
-		if (!nb) {
-			req->body_overflow = true;
-			cf_reply_problem(&req->reply, 503, "overloaded", "out of memory for the body");
-			return;
-		}
-		req->body = nb;
-		req->body_cap = cap;
-	}
-	memcpy(req->body + req->body_len, data, len);
-	req->body_len += len;
 }
 
 /* The audit event could not be stored: nothing of the request happened. */
@@ -266,9 +153,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct cf_request *req = *req_cls;
 
 	if (!req) {
-		req = request_new(srv, conn, url, method);
+		req = cf_request_new(srv, conn, method, url);
 		if (!req)
 			return MHD_NO;
+		cf_route_match(req, srv->cfg.debug_problem_routes);
+		atomic_fetch_add(&srv->requests, 1);
 		*req_cls = req;
 		if (!early_checks(req)) {
 			req->processed = true;
@@ -278,7 +167,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		take_upload(req, upload_data, *upload_data_size);
+		cf_request_take_body(req, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -312,7 +201,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		       req->reply.status, (unsigned long long)(cf_mono_ms() - req->start_mono_ms),
 		       req->id_hex, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	}
-	request_free(req);
+	cf_request_free(req);
 	*req_cls = NULL;
 }
 

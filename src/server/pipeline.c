@@ -1,5 +1,7 @@
 #include "server/pipeline.h"
 
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -214,9 +216,29 @@ static void audit_fields(struct cf_request *req)
 	}
 }
 
+/* The keyed hash of the client address for the audit event; the key is
+ * derived from the server secret and changes every day. */
+static void ip_hash(struct cf_request *req)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct cf_server *srv = req->srv;
+	uint64_t day = cf_now_ms() / 86400000;
+	uint8_t key[32];
+	pthread_mutex_lock(&lock);
+	if (!srv->ip_day_valid || srv->ip_day != day) {
+		cf_audit_ip_day_key(srv->ip_day_key, srv->secret, CF_SERVER_SECRET_BYTES, day);
+		srv->ip_day = day;
+		srv->ip_day_valid = true;
+	}
+	memcpy(key, srv->ip_day_key, 32);
+	pthread_mutex_unlock(&lock);
+	cf_audit_ip_hash(req->ip_hash, sizeof(req->ip_hash), key, req->ip);
+	sodium_memzero(key, sizeof(key));
+}
+
 void cf_pipeline_run(struct cf_request *req)
 {
-	cf_server_ip_hash(req->srv, req->ip, req->ip_hash);
+	ip_hash(req);
 	if (req->reply.status == 0 && stage_rate_limit(req) && stage_route(req) &&
 	    stage_authenticate(req) && stage_client_cert(req) && stage_policy(req) &&
 	    stage_body(req)) {

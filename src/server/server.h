@@ -30,9 +30,6 @@ struct cf_server {
 	atomic_uint_fast64_t requests;
 };
 
-/* The keyed hash of a client address for audit events (key rotated daily). */
-void cf_server_ip_hash(struct cf_server *srv, const char *ip, char out[24]);
-
 /* Starts the HTTPS daemon on cfg.listen with the given PEM material. */
 cf_err cf_http_start(struct cf_server *srv, const char *cert_pem, const char *key_pem,
                      char *msg, size_t cap);
