@@ -8,7 +8,7 @@
 #include "coffre/error.h"
 #include "server/config.h"
 #include "audit/auditlog.h"
-#include "server/ratelimit.h"
+#include "server/auth/ratelimit.h"
 #include "store/store.h"
 
 #define CF_SERVER_SECRET_BYTES 32

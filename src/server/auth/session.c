@@ -1,6 +1,8 @@
 /* Sessions: opaque bearer tokens ("coffre_s_" + 32 random bytes), stored by
  * their SHA-256, bound to a device, locked after the idle timeout, ended at
  * their absolute lifetime, on logout, on revocation and on the 5th wrong PIN. */
+#include "server/auth/session.h"
+
 #include <stdio.h>
 #include <string.h>
 
