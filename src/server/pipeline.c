@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "server/auth/apikey.h"
+#include "server/auth/clientcert.h"
 #include "server/devcert.h"
 #include "server/identity/identity.h"
 #include "server/router.h"
@@ -82,13 +83,6 @@ static bool stage_authenticate(struct cf_request *req)
 		return false;
 	}
 	return true;
-}
-
-/* mTLS (docs/internals/mtls.md): the client certificate, checked once the
- * session's device is known and before anything acts on the request. */
-static bool stage_client_cert(struct cf_request *req)
-{
-	return cf_http_client_cert_stage(req);
 }
 
 static bool stage_policy(struct cf_request *req)
@@ -240,7 +234,7 @@ void cf_pipeline_run(struct cf_request *req)
 {
 	ip_hash(req);
 	if (req->reply.status == 0 && stage_rate_limit(req) && stage_route(req) &&
-	    stage_authenticate(req) && stage_client_cert(req) && stage_policy(req) &&
+	    stage_authenticate(req) && cf_client_cert_check(req) && stage_policy(req) &&
 	    stage_body(req)) {
 		req->route->handler(req);
 		if (req->reply.status == 0)

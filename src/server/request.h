@@ -46,6 +46,9 @@ struct cf_request {
 	cf_err (*write)(struct cf_audit_tx *atx, struct cf_request *req);
 	void *ctx;                     /* handler state between handler and write */
 	void (*ctx_free)(void *ctx);
+	/* set by the HTTP glue when client certificates are on (auth/clientcert.c) */
+	struct gnutls_session_int *tls; /* the connection's GnuTLS session */
+	bool bootstrap_listener;       /* came through the bootstrap listener */
 	bool session_touch;            /* the session's last use is to be recorded */
 	json_t *session;               /* the session document, when authenticated by one */
 	char session_key[65];          /* its key: hex SHA-256 of the token */
