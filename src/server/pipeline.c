@@ -7,10 +7,8 @@
 
 #include "server/auth/apikey.h"
 #include "server/auth/clientcert.h"
-#include "server/devcert.h"
-#include "server/identity/identity.h"
+#include "server/auth/session.h"
 #include "server/router.h"
-#include "util/cidr.h"
 #include "util/clock.h"
 
 static bool stage_route(struct cf_request *req)
@@ -42,8 +40,9 @@ static bool stage_rate_limit(struct cf_request *req)
 }
 
 /* Credentials, when given, must be valid even on public routes (a client
- * that sends a wrong key learns it). API keys are "Bearer coffre_..."; the
- * identity work adds session tokens here. */
+ * that sends a wrong key learns it). Session tokens are "Bearer
+ * coffre_s_..." (auth/session.c), API keys "Bearer coffre_..."
+ * (auth/apikey.c). */
 static bool stage_authenticate(struct cf_request *req)
 {
 	const char *authz = cf_request_header(req, "Authorization");
@@ -58,31 +57,7 @@ static bool stage_authenticate(struct cf_request *req)
 	const char *token = authz + sizeof(bearer) - 1;
 	if (strncmp(token, CF_SESSION_PREFIX, sizeof(CF_SESSION_PREFIX) - 1) == 0)
 		return cf_session_authenticate(req, token);
-	uint8_t hash[32];
-	struct cf_api_key key;
-	cf_store *st = req->srv->store;
-	cf_err err = cf_api_key_hash(token, strlen(token), hash);
-	if (!err)
-		err = st->ops->api_key_by_hash(st, hash, &key);
-	if (err == CF_ERR_STORE) {
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "credentials cannot be checked now");
-		return false;
-	}
-	if (err || key.revoked) {
-		cf_reply_problem(&req->reply, 401, "unauthenticated", "invalid or revoked credentials");
-		return false;
-	}
-	struct cf_principal *p = &req->who;
-	p->kind = CF_PRINCIPAL_API_KEY;
-	snprintf(p->id, sizeof(p->id), "%s", key.id);
-	snprintf(p->tenant, sizeof(p->tenant), "%s", key.tenant);
-	snprintf(p->scopes, sizeof(p->scopes), "%s", key.scopes);
-	if (!cf_cidr_list_allows(key.allow, req->ip)) {
-		cf_reply_problem(&req->reply, 403, "address-not-allowed",
-		                 "this API key may not be used from this address");
-		return false;
-	}
-	return true;
+	return cf_api_key_authenticate(req, token);
 }
 
 static bool stage_policy(struct cf_request *req)
