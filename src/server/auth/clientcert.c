@@ -11,6 +11,7 @@
 #include "server/devcert.h"
 #include "server/identity/identity.h"
 #include "server/router.h"
+#include "util/cleanup.h"
 #include "util/log.h"
 
 static bool cert_refused(struct cf_request *req, const char *fmt, ...)
@@ -36,7 +37,7 @@ static bool cert_refused(struct cf_request *req, const char *fmt, ...)
 static cf_err device_record(struct cf_request *req, const char *device, char fp[65],
                             bool *ret_wiped)
 {
-	json_t *dev = NULL;
+	CF_AUTO_JSON *dev = NULL;
 	cf_err err = cf_doc_load(req->srv->store, NULL, "device", device, &dev, NULL);
 	if (err)
 		return err;
@@ -44,7 +45,6 @@ static cf_err device_record(struct cf_request *req, const char *device, char fp[
 	const char *status = cf_jstr(dev, "status");
 	snprintf(fp, 65, "%s", have ? have : "");
 	*ret_wiped = status && strcmp(status, "wiped") == 0;
-	json_decref(dev);
 	return CF_OK;
 }
 
