@@ -6,11 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "audit/checkpoint.h"
-#include "audit/versions.h"
 #include "crypto/crypto.h"
+#include "util/clock.h"
 
 #define LEVELS 64
 
@@ -50,20 +49,6 @@ struct cf_auditlog {
 	uint64_t last_sign_ms;        /* monotonic */
 	uint64_t last_signed_size;
 };
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* --- node access -------------------------------------------------------- */
 
@@ -134,7 +119,7 @@ static cf_err sign_size(cf_auditlog *log, uint64_t size)
 	if (!err)
 		err = cf_tx_begin(log->store, &tx);
 	if (!err) {
-		err = log->store->ops->checkpoint_put(tx, size, note, len, wall_ms());
+		err = log->store->ops->checkpoint_put(tx, size, note, len, cf_now_ms());
 		if (err)
 			cf_tx_rollback(tx);
 		else
@@ -142,7 +127,7 @@ static cf_err sign_size(cf_auditlog *log, uint64_t size)
 	}
 	if (!err) {
 		log->last_signed_size = size;
-		log->last_sign_ms = mono_ms();
+		log->last_sign_ms = cf_mono_ms();
 	}
 	return err;
 }
@@ -153,7 +138,7 @@ static cf_err maybe_sign(cf_auditlog *log, bool force)
 	pthread_mutex_lock(&log->sign_lock);
 	uint64_t size = cf_auditlog_size(log);
 	cf_err err = CF_OK;
-	bool due = mono_ms() - log->last_sign_ms >= log->checkpoint_ms;
+	bool due = cf_mono_ms() - log->last_sign_ms >= log->checkpoint_ms;
 	if (size != log->last_signed_size && (due || force))
 		err = sign_size(log, size);
 	pthread_mutex_unlock(&log->sign_lock);
@@ -166,7 +151,7 @@ static cf_err append_fields(cf_auditlog *log, const struct cf_audit_fields *f, u
 {
 	char buf[CF_AUDIT_EVENT_MAX];
 	size_t len = 0;
-	uint64_t now = wall_ms();
+	uint64_t now = cf_now_ms();
 	if (now < log->last_time_ms)
 		now = log->last_time_ms; /* time never goes back along the log */
 	cf_err err = cf_audit_event_encode(buf, sizeof(buf), &len, log->size, now, f);
@@ -414,38 +399,6 @@ void cf_auditlog_free(cf_auditlog *log)
 	free(log);
 }
 
-struct find_key {
-	uint8_t hash[32];
-	bool found;
-};
-
-static cf_err find_key(void *ctx, const uint8_t key_hash[32], uint64_t seq)
-{
-	struct find_key *f = ctx;
-	if (memcmp(f->hash, key_hash, 32) == 0)
-		f->found = true;
-	return CF_OK;
-}
-
-static cf_err register_own_key(struct cf_audit_tx *atx, struct cf_audit_item *it)
-{
-	return cf_key_register(atx, &it->fields, "audit", "server", atx->log->pk, 32, NULL);
-}
-
-/* The log records its own signing key, so a key change is in the log too. */
-static cf_err register_signing_key(cf_auditlog *log)
-{
-	struct find_key f = { .found = false };
-	cf_sha256(f.hash, log->pk, 32);
-	cf_err err = log->store->ops->key_registrations(log->store, "audit", "server", find_key, &f);
-	if (err || f.found)
-		return err;
-	struct cf_audit_item it = { .fields = { .action = "audit.key.register",
-	                                        .resource = "audit/server", .outcome = 200 },
-	                            .write = register_own_key };
-	return cf_auditlog_append_sync(log, &it, NULL);
-}
-
 cf_err cf_auditlog_open(cf_auditlog **ret, const struct cf_auditlog_options *o, char *msg,
                         size_t cap)
 {
@@ -497,11 +450,6 @@ cf_err cf_auditlog_open(cf_auditlog **ret, const struct cf_auditlog_options *o, 
 		return CF_ERR_NOMEM;
 	}
 	log->thread_started = true;
-	if (register_signing_key(log)) {
-		snprintf(msg, cap, "cannot register the audit key in the log");
-		cf_auditlog_free(log);
-		return CF_ERR_STORE;
-	}
 	*ret = log;
 	return CF_OK;
 }

@@ -2,9 +2,9 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "crypto/crypto.h"
+#include "util/clock.h"
 #include "util/encoding.h"
 
 static bool word_ok(const char *s, size_t max)
@@ -37,9 +37,7 @@ cf_err cf_entity_version_record(struct cf_audit_tx *atx, const struct cf_audit_f
 	snprintf(v.id, sizeof(v.id), "%s", id);
 	snprintf(v.op, sizeof(v.op), "%s", op);
 	snprintf(v.actor, sizeof(v.actor), "%s", base->actor ? base->actor : "");
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	v.time_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	v.time_ms = cf_now_ms();
 	cf_sha256(v.state_hash, state, state_len);
 
 	char action[64], resource[100], hash_hex[65];
@@ -86,4 +84,35 @@ cf_err cf_key_register(struct cf_audit_tx *atx, const struct cf_audit_fields *ba
 	if (!err && ret_seq)
 		*ret_seq = seq;
 	return err;
+}
+
+struct find_key {
+	uint8_t hash[32];
+	bool found;
+};
+
+static cf_err find_key(void *ctx, const uint8_t key_hash[32], uint64_t seq)
+{
+	struct find_key *f = ctx;
+	if (memcmp(f->hash, key_hash, 32) == 0)
+		f->found = true;
+	return CF_OK;
+}
+
+static cf_err register_log_key(struct cf_audit_tx *atx, struct cf_audit_item *it)
+{
+	return cf_key_register(atx, &it->fields, "audit", "server", it->write_arg, 32, NULL);
+}
+
+cf_err cf_key_register_audit_log(cf_auditlog *log, cf_store *st, const uint8_t pk[32])
+{
+	struct find_key f = { .found = false };
+	cf_sha256(f.hash, pk, 32);
+	cf_err err = st->ops->key_registrations(st, "audit", "server", find_key, &f);
+	if (err || f.found)
+		return err;
+	struct cf_audit_item it = { .fields = { .action = "audit.key.register",
+	                                        .resource = "audit/server", .outcome = 200 },
+	                            .write = register_log_key, .write_arg = (void *)(uintptr_t)pk };
+	return cf_auditlog_append_sync(log, &it, NULL);
 }

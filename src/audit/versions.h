@@ -23,4 +23,10 @@ cf_err cf_key_register(struct cf_audit_tx *atx, const struct cf_audit_fields *ba
                        const char *kind, const char *owner, const uint8_t *pk, size_t pk_len,
                        uint64_t *ret_seq);
 
+/* The log's own signing key pk, registered once (kind "audit", owner
+ * "server"), so a key change is in the log too. Called by setup right after
+ * cf_auditlog_open (the log does not register itself: it sits below this
+ * module). CF_OK when already registered. */
+cf_err cf_key_register_audit_log(cf_auditlog *log, cf_store *st, const uint8_t pk[32]);
+
 #endif

@@ -13,15 +13,9 @@
 #include "server/auth/apikey.h"
 #include "server/setup.h"
 #include "util/cidr.h"
+#include "util/clock.h"
 #include "util/encoding.h"
 #include "util/fsutil.h"
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* The key's new state as an entity version, in the write's transaction. */
 static cf_err record_version(struct cf_audit_tx *atx, struct cf_audit_item *it,
@@ -48,7 +42,7 @@ static cf_err write_create(struct cf_audit_tx *atx, struct cf_audit_item *it)
 static cf_err write_revoke(struct cf_audit_tx *atx, struct cf_audit_item *it)
 {
 	struct cf_api_key *k = it->write_arg;
-	uint64_t t = now_ms();
+	uint64_t t = cf_now_ms();
 	cf_err err = atx->tx->st->ops->api_key_revoke(atx->tx, k->id, t);
 	if (err) {
 		it->fields.outcome = err == CF_ERR_NOT_FOUND ? 404 : err == CF_ERR_CONFLICT ? 409 : 500;
@@ -98,7 +92,7 @@ static int create(const struct cf_options *o)
 	snprintf(k.scopes, sizeof(k.scopes), "%s", o->scope);
 	snprintf(k.allow, sizeof(k.allow), "%s", o->allow ? o->allow : "");
 	snprintf(k.label, sizeof(k.label), "%s", o->label ? o->label : "");
-	k.created_ms = now_ms();
+	k.created_ms = cf_now_ms();
 	char text[CF_API_KEY_TEXT_LEN + 1];
 	char resource[64];
 	snprintf(resource, sizeof(resource), "api_key/%s", k.id);

@@ -55,17 +55,4 @@ cf_err cf_devca_check(const struct cf_devca *ca, const uint8_t *der, size_t len,
 void cf_devca_set_current(struct cf_devca *ca);
 struct cf_devca *cf_devca_current(void);
 
-/* --- the pipeline stage (implemented in http.c: it needs the connection) --- */
-
-struct cf_request;
-
-/* After authentication, before policy and handler (tls.client_cert optional
- * or required; a no-op when off): verifies a presented client certificate
- * against the device CA, binds it to the session's device (CN = device id,
- * fingerprint = the device's cert_sha256), refuses a session whose device
- * has a certificate on record when that certificate is not presented, and
- * keeps the bootstrap listener to its few endpoints. A refusal answers 403
- * "client-certificate" and closes the connection; returns false. */
-bool cf_http_client_cert_stage(struct cf_request *req);
-
 #endif

@@ -194,7 +194,7 @@ static int run(const struct cf_options *o)
 	}
 	struct cf_auditlog_options aopts = { .store = srv.store, .sign_sk = audit_sk,
 	                                     .sign_pk = srv.audit_pk, .origin = srv.audit_origin };
-	if (cf_auditlog_open(&srv.audit, &aopts, msg, sizeof(msg))) {
+	if (cf_setup_audit_log(&aopts, &srv.audit, msg, sizeof(msg))) {
 		fprintf(stderr, "coffred: audit log: %s\n", msg);
 		goto out;
 	}

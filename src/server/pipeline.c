@@ -1,13 +1,15 @@
 #include "server/pipeline.h"
 
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "server/auth/apikey.h"
-#include "server/devcert.h"
-#include "server/identity/identity.h"
+#include "server/auth/clientcert.h"
+#include "server/auth/session.h"
 #include "server/router.h"
-#include "util/cidr.h"
+#include "util/clock.h"
 
 static bool stage_route(struct cf_request *req)
 {
@@ -38,8 +40,9 @@ static bool stage_rate_limit(struct cf_request *req)
 }
 
 /* Credentials, when given, must be valid even on public routes (a client
- * that sends a wrong key learns it). API keys are "Bearer coffre_..."; the
- * identity work adds session tokens here. */
+ * that sends a wrong key learns it). Session tokens are "Bearer
+ * coffre_s_..." (auth/session.c), API keys "Bearer coffre_..."
+ * (auth/apikey.c). */
 static bool stage_authenticate(struct cf_request *req)
 {
 	const char *authz = cf_request_header(req, "Authorization");
@@ -54,38 +57,7 @@ static bool stage_authenticate(struct cf_request *req)
 	const char *token = authz + sizeof(bearer) - 1;
 	if (strncmp(token, CF_SESSION_PREFIX, sizeof(CF_SESSION_PREFIX) - 1) == 0)
 		return cf_session_authenticate(req, token);
-	uint8_t hash[32];
-	struct cf_api_key key;
-	cf_store *st = req->srv->store;
-	cf_err err = cf_api_key_hash(token, strlen(token), hash);
-	if (!err)
-		err = st->ops->api_key_by_hash(st, hash, &key);
-	if (err == CF_ERR_STORE) {
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "credentials cannot be checked now");
-		return false;
-	}
-	if (err || key.revoked) {
-		cf_reply_problem(&req->reply, 401, "unauthenticated", "invalid or revoked credentials");
-		return false;
-	}
-	struct cf_principal *p = &req->who;
-	p->kind = CF_PRINCIPAL_API_KEY;
-	snprintf(p->id, sizeof(p->id), "%s", key.id);
-	snprintf(p->tenant, sizeof(p->tenant), "%s", key.tenant);
-	snprintf(p->scopes, sizeof(p->scopes), "%s", key.scopes);
-	if (!cf_cidr_list_allows(key.allow, req->ip)) {
-		cf_reply_problem(&req->reply, 403, "address-not-allowed",
-		                 "this API key may not be used from this address");
-		return false;
-	}
-	return true;
-}
-
-/* mTLS (docs/internals/mtls.md): the client certificate, checked once the
- * session's device is known and before anything acts on the request. */
-static bool stage_client_cert(struct cf_request *req)
-{
-	return cf_http_client_cert_stage(req);
+	return cf_api_key_authenticate(req, token);
 }
 
 static bool stage_policy(struct cf_request *req)
@@ -213,11 +185,31 @@ static void audit_fields(struct cf_request *req)
 	}
 }
 
+/* The keyed hash of the client address for the audit event; the key is
+ * derived from the server secret and changes every day. */
+static void ip_hash(struct cf_request *req)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct cf_server *srv = req->srv;
+	uint64_t day = cf_now_ms() / 86400000;
+	uint8_t key[32];
+	pthread_mutex_lock(&lock);
+	if (!srv->ip_day_valid || srv->ip_day != day) {
+		cf_audit_ip_day_key(srv->ip_day_key, srv->secret, CF_SERVER_SECRET_BYTES, day);
+		srv->ip_day = day;
+		srv->ip_day_valid = true;
+	}
+	memcpy(key, srv->ip_day_key, 32);
+	pthread_mutex_unlock(&lock);
+	cf_audit_ip_hash(req->ip_hash, sizeof(req->ip_hash), key, req->ip);
+	sodium_memzero(key, sizeof(key));
+}
+
 void cf_pipeline_run(struct cf_request *req)
 {
-	cf_server_ip_hash(req->srv, req->ip, req->ip_hash);
+	ip_hash(req);
 	if (req->reply.status == 0 && stage_rate_limit(req) && stage_route(req) &&
-	    stage_authenticate(req) && stage_client_cert(req) && stage_policy(req) &&
+	    stage_authenticate(req) && cf_client_cert_check(req) && stage_policy(req) &&
 	    stage_body(req)) {
 		req->route->handler(req);
 		if (req->reply.status == 0)

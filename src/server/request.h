@@ -1,4 +1,4 @@
-/* One HTTP request as it goes through the pipeline. */
+/* One HTTP request as it goes through the pipeline (request.c). */
 #ifndef CF_SERVER_REQUEST_H
 #define CF_SERVER_REQUEST_H
 
@@ -32,6 +32,7 @@ struct cf_request {
 	unsigned nparams;
 	uint8_t *body;
 	size_t body_len, body_cap;
+	size_t body_max;               /* the cap, set at creation */
 	bool body_overflow;
 	json_t *json;                  /* parsed body, for JSON routes */
 	struct cf_principal who;       /* set by the authentication stage */
@@ -45,6 +46,9 @@ struct cf_request {
 	cf_err (*write)(struct cf_audit_tx *atx, struct cf_request *req);
 	void *ctx;                     /* handler state between handler and write */
 	void (*ctx_free)(void *ctx);
+	/* set by the HTTP glue when client certificates are on (auth/clientcert.c) */
+	struct gnutls_session_int *tls; /* the connection's GnuTLS session */
+	bool bootstrap_listener;       /* came through the bootstrap listener */
 	bool session_touch;            /* the session's last use is to be recorded */
 	json_t *session;               /* the session document, when authenticated by one */
 	char session_key[65];          /* its key: hex SHA-256 of the token */
@@ -52,6 +56,17 @@ struct cf_request {
 	char ip_hash[24];
 	bool audited;
 };
+
+/* A request for method+path on conn (both owned by MHD), with its id, client
+ * address and body cap; NULL when out of memory. The route is matched by the
+ * caller. */
+struct cf_request *cf_request_new(struct cf_server *srv, struct MHD_Connection *conn,
+                                  const char *method, const char *path);
+void cf_request_free(struct cf_request *req);   /* accepts NULL */
+
+/* Appends upload data to the body; past the cap, drops the body, sets
+ * body_overflow and answers 413 (later data is ignored). */
+void cf_request_take_body(struct cf_request *req, const char *data, size_t len);
 
 /* A query-string argument, or NULL. */
 const char *cf_request_arg(const struct cf_request *req, const char *name);

@@ -13,6 +13,12 @@ enum cf_route_flags {
 	CF_ROUTE_PUBLIC = 1 << 0,  /* no authentication needed */
 	CF_ROUTE_OPS    = 1 << 1,  /* /healthz etc.: not audited, not rate limited */
 	CF_ROUTE_DEBUG  = 1 << 2,  /* only with debug.problem_routes (test environment) */
+	/* Served by the bootstrap listener of tls.client_cert = required (no
+	 * client certificate): what comes before a device has a session, and
+	 * the device's certificate (docs/internals/mtls.md). */
+	CF_ROUTE_BOOTSTRAP     = 1 << 3,
+	CF_ROUTE_WHILE_LOCKED  = 1 << 4,  /* allowed with a session locked by inactivity */
+	CF_ROUTE_WHILE_PENDING = 1 << 5,  /* allowed from a device awaiting approval */
 };
 
 struct cf_route {

@@ -8,7 +8,7 @@
 #include "coffre/error.h"
 #include "server/config.h"
 #include "audit/auditlog.h"
-#include "server/ratelimit.h"
+#include "server/auth/ratelimit.h"
 #include "store/store.h"
 
 #define CF_SERVER_SECRET_BYTES 32
@@ -29,13 +29,6 @@ struct cf_server {
 	uint16_t port;             /* the port actually bound */
 	atomic_uint_fast64_t requests;
 };
-
-/* Milliseconds: wall clock (for records) and monotonic (for durations). */
-uint64_t cf_now_ms(void);
-uint64_t cf_mono_ms(void);
-
-/* The keyed hash of a client address for audit events (key rotated daily). */
-void cf_server_ip_hash(struct cf_server *srv, const char *ip, char out[24]);
 
 /* Starts the HTTPS daemon on cfg.listen with the given PEM material. */
 cf_err cf_http_start(struct cf_server *srv, const char *cert_pem, const char *key_pem,

@@ -12,6 +12,7 @@
 #include "crypto/sign.h"
 #include "util/encoding.h"
 #include "audit/auditlog.h"
+#include "audit/versions.h"
 #include "store/store.h"
 #include "util/fsutil.h"
 
@@ -112,6 +113,22 @@ int cf_setup_audit_key(const struct cf_config *cfg, bool create, uint8_t **ret_s
 	return 0;
 }
 
+cf_err cf_setup_audit_log(const struct cf_auditlog_options *o, struct cf_auditlog **ret,
+                          char *msg, size_t cap)
+{
+	struct cf_auditlog *log = NULL;
+	cf_err err = cf_auditlog_open(&log, o, msg, cap);
+	if (err)
+		return err;
+	err = cf_key_register_audit_log(log, o->store, o->sign_pk);
+	if (err) {
+		snprintf(msg, cap, "cannot register the audit key in the log");
+		cf_auditlog_free(log);
+		return err;
+	}
+	*ret = log;
+	return CF_OK;
+}
 
 void cf_offline_close(struct cf_offline *off)
 {
@@ -148,7 +165,7 @@ int cf_offline_open(const struct cf_options *o, struct cf_offline *off, bool wri
 	}
 	struct cf_auditlog_options ao = { .store = off->st, .sign_sk = sk, .sign_pk = pk,
 	                                  .origin = origin };
-	cf_err err = cf_auditlog_open(&off->log, &ao, msg, sizeof(msg));
+	cf_err err = cf_setup_audit_log(&ao, &off->log, msg, sizeof(msg));
 	sodium_free(sk);
 	if (err) {
 		fprintf(stderr, "coffred: audit log: %s\n", msg);

@@ -41,6 +41,13 @@ uint8_t *cf_setup_key_file(const char *data_dir, const char *name, bool create);
 int cf_setup_audit_key(const struct cf_config *cfg, bool create, uint8_t **ret_sk,
                        uint8_t pk[32], char *origin, size_t cap);
 
+struct cf_auditlog;
+struct cf_auditlog_options;
+/* Opens the audit log, then registers its signing key in it (once): what
+ * every writer of the log does first. msg gets the reason on failure. */
+cf_err cf_setup_audit_log(const struct cf_auditlog_options *opts, struct cf_auditlog **ret,
+                          char *msg, size_t cap);
+
 /* Subcommands (cmd_*.c). */
 int cf_cmd_audit_key(const struct cf_options *o);
 int cf_cmd_audit_verify(const struct cf_options *o);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/scrub.h"
 
 #define CF_LOG_PREFIX_MAX 80        /* timestamp, level, component */
@@ -109,13 +110,13 @@ cf_err cf_log_open_file(const char *path)
 /* "2026-11-22T15:17:57.123Z info http: " into buf; returns its length. */
 static size_t format_prefix(char *buf, size_t cap, enum cf_log_level level, const char *component)
 {
-	struct timespec ts = { 0 };
+	uint64_t now = cf_now_ms();
+	time_t sec = (time_t)(now / 1000);
 	struct tm tm = { 0 };
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&sec, &tm);
 	int n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %.*s: ",
 	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	                 tm.tm_sec, (int)(ts.tv_nsec / 1000000), cf_log_level_name(level),
+	                 tm.tm_sec, (int)(now % 1000), cf_log_level_name(level),
 	                 CF_LOG_COMPONENT_MAX, component ? component : "-");
 	if (n < 0)
 		return 0;

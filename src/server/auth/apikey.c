@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "util/cidr.h"
 #include "util/encoding.h"
 
 static const char *const known_scopes[] = { "audit.read", "versions.read" };
@@ -86,4 +87,33 @@ cf_err cf_api_key_scopes_check(const char *scopes, char *why, size_t cap)
 		return CF_ERR_INVALID;
 	}
 	return CF_OK;
+}
+
+bool cf_api_key_authenticate(struct cf_request *req, const char *token)
+{
+	uint8_t hash[32];
+	struct cf_api_key key;
+	cf_store *st = req->srv->store;
+	cf_err err = cf_api_key_hash(token, strlen(token), hash);
+	if (!err)
+		err = st->ops->api_key_by_hash(st, hash, &key);
+	if (err == CF_ERR_STORE) {
+		cf_reply_problem(&req->reply, 503, "store-unavailable", "credentials cannot be checked now");
+		return false;
+	}
+	if (err || key.revoked) {
+		cf_reply_problem(&req->reply, 401, "unauthenticated", "invalid or revoked credentials");
+		return false;
+	}
+	struct cf_principal *p = &req->who;
+	p->kind = CF_PRINCIPAL_API_KEY;
+	snprintf(p->id, sizeof(p->id), "%s", key.id);
+	snprintf(p->tenant, sizeof(p->tenant), "%s", key.tenant);
+	snprintf(p->scopes, sizeof(p->scopes), "%s", key.scopes);
+	if (!cf_cidr_list_allows(key.allow, req->ip)) {
+		cf_reply_problem(&req->reply, 403, "address-not-allowed",
+		                 "this API key may not be used from this address");
+		return false;
+	}
+	return true;
 }

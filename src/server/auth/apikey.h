@@ -3,9 +3,11 @@
 #ifndef CF_SERVER_AUTH_APIKEY_H
 #define CF_SERVER_AUTH_APIKEY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "coffre/error.h"
+#include "server/request.h"
 #include "store/store.h"
 
 #define CF_API_KEY_PREFIX "coffre_"
@@ -22,5 +24,11 @@ cf_err cf_api_key_state(const struct cf_api_key *k, char *out, size_t cap, size_
 
 /* Checks a space-separated scope list against the scopes coffred knows. */
 cf_err cf_api_key_scopes_check(const char *scopes, char *why, size_t cap);
+
+/* The pipeline's authentication of "Bearer <token>" when the token is not a
+ * session's: a known, unrevoked key used from an allowed address becomes
+ * req->who; otherwise answers (401, 403 address-not-allowed, 503) and
+ * returns false. */
+bool cf_api_key_authenticate(struct cf_request *req, const char *token);
 
 #endif

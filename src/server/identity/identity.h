@@ -1,5 +1,6 @@
-/* Identity: organisations, units, users, invitations, devices, sessions,
- * second factors, brute-force counters (DESIGN §3, §5; docs/api/identity.md).
+/* Identity: organisations, units, users, invitations, devices, second
+ * factors (DESIGN §3, §5; docs/api/identity.md). Sessions and brute-force
+ * counters, which decide who is asking, are in server/auth/.
  * State is kept as versioned JSON documents (store doc_*): every change is a
  * new version and an entity-version audit event in the same transaction. */
 #ifndef CF_SERVER_IDENTITY_H
@@ -12,11 +13,11 @@
 #include <stdint.h>
 #include "audit/auditlog.h"
 #include "audit/versions.h"
+#include "server/auth/attempts.h"
+#include "server/auth/session.h"
 #include "server/jsonspec.h"
 #include "server/request.h"
-
-#define CF_SESSION_PREFIX "coffre_s_"
-#define CF_SESSION_TEXT_LEN (sizeof(CF_SESSION_PREFIX) - 1 + 43)
+#include "util/clock.h"
 
 /* --- documents (docs.c) -------------------------------------------------- */
 
@@ -41,31 +42,6 @@ void cf_sha256_hex(char out[65], const void *data, size_t len);
 void cf_new_id_hex(char out[33]);
 /* Lower-cases an e-mail address into out (cap >= 255). */
 void cf_email_normalise(char *out, size_t cap, const char *email);
-
-/* --- sessions (session.c) ------------------------------------------------ */
-
-/* Turns a session bearer token into req->who, or answers (401 locked/expired,
- * 403 device wiped/pending) and returns false. */
-bool cf_session_authenticate(struct cf_request *req, const char *token);
-/* In a write: a new session for user/device; token text into token_out. */
-cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const json_t *user,
-                         const char *device_id, char *token_out, size_t cap);
-/* In a write: records the session's last use (and a lock decided on read). */
-cf_err cf_session_touch(struct cf_audit_tx *atx, struct cf_request *req);
-/* In a write: ends a session (logout, revoke, PIN failures). */
-cf_err cf_session_end(cf_tx *tx, const char *token_hash_hex);
-
-/* --- brute force (attempts.c) -------------------------------------------- */
-
-enum cf_attempt_kind { CF_ATT_PASSWORD, CF_ATT_CODE, CF_ATT_PIN };
-
-/* Read-only check before an attempt: false (with a 429 and Retry-After in the
- * reply) while the account or the address is held back. */
-bool cf_attempts_allowed(struct cf_request *req, enum cf_attempt_kind kind, const char *account);
-/* In a write, after the attempt: a failure counts (and may lock, raising an
- * alert: log line and audit event); a success clears the account counter. */
-cf_err cf_attempts_record(struct cf_audit_tx *atx, struct cf_request *req,
-                          enum cf_attempt_kind kind, const char *account, bool success);
 
 /* --- users (login.c) ------------------------------------------------------ */
 

@@ -36,6 +36,8 @@ static void open_all(struct fx *f)
 	struct cf_auditlog_options ao = { .store = f->st, .sign_sk = f->sk, .sign_pk = f->pk,
 	                                  .origin = "test/log", .checkpoint_ms = 1 };
 	assert_int_equal(cf_auditlog_open(&f->log, &ao, msg, sizeof(msg)), CF_OK);
+	/* As coffred's setup does: the log's own key, registered once. */
+	assert_int_equal(cf_key_register_audit_log(f->log, f->st, f->pk), CF_OK);
 }
 
 static void close_all(struct fx *f)

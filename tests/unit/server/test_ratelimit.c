@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "server/ratelimit.h"
+#include "server/auth/ratelimit.h"
 
 static void burst_then_refill(void **state)
 {

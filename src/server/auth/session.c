@@ -1,6 +1,8 @@
 /* Sessions: opaque bearer tokens ("coffre_s_" + 32 random bytes), stored by
  * their SHA-256, bound to a device, locked after the idle timeout, ended at
  * their absolute lifetime, on logout, on revocation and on the 5th wrong PIN. */
+#include "server/auth/session.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -26,17 +28,6 @@ static bool token_hash(const char *token, char out[65])
 	sodium_memzero(raw, sizeof(raw));
 	cf_sha256_hex(out, token, len);
 	return true;
-}
-
-static bool allowed_while_locked(const char *action)
-{
-	return strcmp(action, "auth.unlock") == 0 || strcmp(action, "auth.logout") == 0;
-}
-
-static bool allowed_while_pending(const char *action)
-{
-	return strcmp(action, "me.read") == 0 || strcmp(action, "auth.logout") == 0 ||
-	       allowed_while_locked(action);
 }
 
 bool cf_session_authenticate(struct cf_request *req, const char *token)
@@ -106,13 +97,15 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 		json_object_set_new(s, "locked", json_true());
 		req->session_touch = true; /* record the lock */
 	}
-	const char *action = req->route->action;
-	if (locked && !allowed_while_locked(action)) {
+	/* What a locked session or a pending device may still do is marked in
+	 * the route table (CF_ROUTE_WHILE_LOCKED, CF_ROUTE_WHILE_PENDING). */
+	unsigned flags = req->route->flags;
+	if (locked && !(flags & CF_ROUTE_WHILE_LOCKED)) {
 		cf_reply_problem(&req->reply, 401, "session-locked",
 		                 "the session is locked after inactivity; unlock it with the PIN");
 		return false;
 	}
-	if (pending && !allowed_while_pending(action)) {
+	if (pending && !(flags & CF_ROUTE_WHILE_PENDING)) {
 		cf_reply_problem(&req->reply, 403, "device-pending",
 		                 "this device awaits approval by an administrator");
 		return false;

@@ -1,8 +1,8 @@
 /* Per-client token buckets (requests per second with a burst), keyed by a
  * keyed hash of the client address so a crafted set of addresses cannot aim
  * at one slot. Fixed memory: a table of slots; a stale slot is reused. */
-#ifndef CF_SERVER_RATELIMIT_H
-#define CF_SERVER_RATELIMIT_H
+#ifndef CF_SERVER_AUTH_RATELIMIT_H
+#define CF_SERVER_AUTH_RATELIMIT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-#include "server/ratelimit.h"
+#include "server/auth/ratelimit.h"
 
 #include <pthread.h>
 #include <sodium.h>

@@ -3,6 +3,8 @@
  * the others), each per account and per client address. Failures bring a
  * growing delay (429 with Retry-After), then a temporary lockout, which raises
  * an alert: a log line and an audit event. */
+#include "server/auth/attempts.h"
+
 #include <stdio.h>
 #include <string.h>
 

@@ -1,0 +1,28 @@
+/* Sessions: opaque bearer tokens ("coffre_s_" + 32 random bytes), stored by
+ * their SHA-256 as ephemeral documents, bound to a device, locked after the
+ * idle timeout, ended at their absolute lifetime, on logout, on revocation
+ * and on the 5th wrong PIN (DESIGN §5). */
+#ifndef CF_SERVER_AUTH_SESSION_H
+#define CF_SERVER_AUTH_SESSION_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "audit/auditlog.h"
+#include "server/request.h"
+
+#define CF_SESSION_PREFIX "coffre_s_"
+#define CF_SESSION_TEXT_LEN (sizeof(CF_SESSION_PREFIX) - 1 + 43)
+
+/* Turns a session bearer token into req->who, or answers (401 locked/expired,
+ * 403 device wiped/pending) and returns false. */
+bool cf_session_authenticate(struct cf_request *req, const char *token);
+/* In a write: a new session for user/device; token text into token_out. */
+cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const json_t *user,
+                         const char *device_id, char *token_out, size_t cap);
+/* In a write: records the session's last use (and a lock decided on read). */
+cf_err cf_session_touch(struct cf_audit_tx *atx, struct cf_request *req);
+/* In a write: ends a session (logout, revoke, PIN failures). */
+cf_err cf_session_end(cf_tx *tx, const char *token_hash_hex);
+
+#endif
