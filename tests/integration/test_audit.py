@@ -276,6 +276,44 @@ def test_offline_verification_names_the_first_bad_event(coffred_factory, tmp_pat
     assert words in r.stdout, r.stdout
 
 
+def node_key(level, index):
+    return (level << 56) | index
+
+
+def flip_node(con, level, index):
+    key = node_key(level, index)
+    h = bytes(con.execute("SELECT hash FROM audit_nodes WHERE node=?", (key,)).fetchone()[0])
+    con.execute("UPDATE audit_nodes SET hash=? WHERE node=?", (bytes([h[0] ^ 1]) + h[1:], key))
+
+
+@pytest.mark.parametrize("level,index", [(1, 2), (2, 1), (3, 0)])
+def test_offline_verification_names_an_altered_tree_node(coffred_factory, tmp_path, level, index):
+    """A stored perfect-subtree hash is what proofs are made of: one changed
+    byte must fail the offline check, and the message names that node."""
+    d = populate_and_stop(coffred_factory, tmp_path)
+    assert verify_offline(d).returncode == 0
+    con = sqlite3.connect(os.path.join(d, "coffre.db"))
+    flip_node(con, level, index)
+    con.commit()
+    con.close()
+    r = verify_offline(d)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "tree node level %d index %d" % (level, index) in r.stdout, r.stdout
+    first, last = index << level, ((index + 1) << level) - 1
+    assert "events %d-%d" % (first, last) in r.stdout, r.stdout
+
+
+def test_offline_verification_names_a_missing_tree_node(coffred_factory, tmp_path):
+    d = populate_and_stop(coffred_factory, tmp_path)
+    con = sqlite3.connect(os.path.join(d, "coffre.db"))
+    con.execute("DELETE FROM audit_nodes WHERE node=?", (node_key(1, 3),))
+    con.commit()
+    con.close()
+    r = verify_offline(d)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "tree node level 1 index 3" in r.stdout and "missing" in r.stdout, r.stdout
+
+
 def test_offline_verification_refuses_another_key(coffred_factory, tmp_path):
     d = populate_and_stop(coffred_factory, tmp_path)
     other = coffred_factory(data_dir=tmp_path / "other")
