@@ -497,7 +497,7 @@ static cf_err check_consistency(cf_auditlog *log)
 		if (err)
 			return err;
 		if (beyond) {
-			snprintf(log->why, sizeof(log->why), "event %llu: missing — the log ends after "
+			snprintf(log->why, sizeof(log->why), "event %llu: missing; the log ends after "
 			         "%llu events but its stored tree covers more (truncated)",
 			         (unsigned long long)size, (unsigned long long)size);
 			return CF_ERR_CRYPTO;
@@ -513,7 +513,7 @@ static cf_err check_consistency(cf_auditlog *log)
 	if (err)
 		return err;
 	if (signed_size > size) {
-		snprintf(log->why, sizeof(log->why), "event %llu: missing — the log ends after %llu "
+		snprintf(log->why, sizeof(log->why), "event %llu: missing; the log ends after %llu "
 		         "events but a signed checkpoint covers %llu (truncated)",
 		         (unsigned long long)size, (unsigned long long)size,
 		         (unsigned long long)signed_size);
