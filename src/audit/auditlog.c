@@ -399,12 +399,53 @@ cf_err cf_auditlog_checkpoint(cf_auditlog *log, bool fresh, char *note, size_t c
 	return log->store->ops->checkpoint_get(log->store, UINT64_MAX, ret_size, note, cap, ret_len);
 }
 
+/* The head a proof of this size must lead to: the tree head from the stored
+ * nodes, which must equal the checkpoint of that size if this key signed one.
+ * CF_ERR_CRYPTO when they differ (a damaged stored node). */
+static cf_err checked_root(cf_auditlog *log, uint64_t size, uint8_t out[32])
+{
+	cf_err err = cf_merkle_root(out, size, committed_node, log);
+	if (err)
+		return err;
+	char note[CF_CHECKPOINT_MAX], vtext[256];
+	size_t len = 0;
+	uint64_t have = 0;
+	struct cf_note_verifier v;
+	struct cf_checkpoint cp;
+	if (log->store->ops->checkpoint_get(log->store, size, &have, note, sizeof(note), &len) ||
+	    have != size || cf_note_verifier_format(vtext, sizeof(vtext), log->origin, log->pk) ||
+	    cf_note_verifier_parse(&v, vtext) || cf_checkpoint_verify(&cp, note, len, &v) ||
+	    cp.size != size)
+		return CF_OK; /* none signed at this size (or by an earlier key) */
+	return memcmp(cp.root, out, 32) == 0 ? CF_OK : CF_ERR_CRYPTO;
+}
+
+/* Proofs are built from stored nodes; each one is checked before it is
+ * handed out, so a damaged node fails loudly (CF_ERR_CRYPTO) instead of
+ * reaching a client as a wrong proof. */
 cf_err cf_auditlog_inclusion_proof(cf_auditlog *log, uint64_t index, uint64_t size,
                                    uint8_t (*proof)[32], size_t cap, size_t *ret_len)
 {
 	if (index >= size || size > cf_auditlog_size(log))
 		return CF_ERR_INVALID;
-	return cf_merkle_inclusion_proof(proof, cap, ret_len, index, size, committed_node, log);
+	uint8_t buf[CF_MERKLE_PROOF_MAX][32], leaf[32], root[32];
+	size_t len = 0;
+	cf_err err = cf_merkle_inclusion_proof(buf, CF_MERKLE_PROOF_MAX, &len, index, size,
+	                                       committed_node, log);
+	if (!err)
+		err = committed_node(log, 0, index, leaf);
+	if (!err)
+		err = checked_root(log, size, root);
+	if (!err && cf_merkle_verify_inclusion(leaf, index, size, CF_MERKLE_CONST_PROOF(buf), len,
+	                                       root) != CF_OK)
+		err = CF_ERR_CRYPTO;
+	if (!err && len > cap)
+		err = CF_ERR_TOO_LARGE;
+	if (err)
+		return err;
+	memcpy(proof, buf, len * 32);
+	*ret_len = len;
+	return CF_OK;
 }
 
 cf_err cf_auditlog_consistency_proof(cf_auditlog *log, uint64_t old_size, uint64_t new_size,
@@ -412,8 +453,24 @@ cf_err cf_auditlog_consistency_proof(cf_auditlog *log, uint64_t old_size, uint64
 {
 	if (old_size == 0 || old_size > new_size || new_size > cf_auditlog_size(log))
 		return CF_ERR_INVALID;
-	return cf_merkle_consistency_proof(proof, cap, ret_len, old_size, new_size, committed_node,
-	                                   log);
+	uint8_t buf[CF_MERKLE_PROOF_MAX][32], old_root[32], new_root[32];
+	size_t len = 0;
+	cf_err err = cf_merkle_consistency_proof(buf, CF_MERKLE_PROOF_MAX, &len, old_size, new_size,
+	                                         committed_node, log);
+	if (!err)
+		err = checked_root(log, old_size, old_root);
+	if (!err)
+		err = checked_root(log, new_size, new_root);
+	if (!err && cf_merkle_verify_consistency(old_size, new_size, old_root, new_root,
+	                                         CF_MERKLE_CONST_PROOF(buf), len) != CF_OK)
+		err = CF_ERR_CRYPTO;
+	if (!err && len > cap)
+		err = CF_ERR_TOO_LARGE;
+	if (err)
+		return err;
+	memcpy(proof, buf, len * 32);
+	*ret_len = len;
+	return CF_OK;
 }
 
 void cf_auditlog_stop(cf_auditlog *log)

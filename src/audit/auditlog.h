@@ -111,7 +111,10 @@ uint64_t cf_auditlog_size(cf_auditlog *log);
 cf_err cf_auditlog_checkpoint(cf_auditlog *log, bool fresh, char *note, size_t cap,
                               size_t *ret_len, uint64_t *ret_size);
 
-/* Proofs against the committed tree (size <= cf_auditlog_size). */
+/* Proofs against the committed tree (size <= cf_auditlog_size). Each proof
+ * is verified before it is returned, against the tree head of its size(s)
+ * and the checkpoint signed at that size if any: CF_ERR_CRYPTO when a stored
+ * tree node is damaged (run `coffred audit verify` to name it). */
 cf_err cf_auditlog_inclusion_proof(cf_auditlog *log, uint64_t index, uint64_t size,
                                    uint8_t (*proof)[32], size_t cap, size_t *ret_len);
 cf_err cf_auditlog_consistency_proof(cf_auditlog *log, uint64_t old_size, uint64_t new_size,

@@ -363,3 +363,24 @@ def test_the_audit_key_is_in_its_own_log(server):
     assert server.request("GET", "/v1/keys/audit/server/log?size=x").status == 400
     assert server.request("GET", "/v1/keys/user-sign/00112233445566778899aabbccddeeff/log"
                           ).json()["registrations"] == []
+
+
+def test_the_server_never_sends_a_proof_built_from_a_damaged_node(coffred_factory, tmp_path):
+    """A stored node altered under a running log's feet: the public
+    consistency proof that would carry it is refused (500) and the log says
+    so, instead of a wrong proof reaching a client."""
+    d = populate_and_stop(coffred_factory, tmp_path)
+    con = sqlite3.connect(os.path.join(d, "coffre.db"))
+    n = con.execute("SELECT COUNT(*) FROM audit_events").fetchone()[0]
+    assert n >= 9
+    flip_node(con, 1, 2)  # events 4-5: inside the perfect subtree of 0-7
+    con.commit()
+    con.close()
+    s = coffred_factory(data_dir=tmp_path / "d")
+    r = s.request("GET", "/v1/audit/proof/consistency?from=6&to=%d" % n)
+    assert r.status == 500, r
+    assert r.json()["type"].endswith("audit-tree-damaged"), r.json()
+    r = s.request("GET", "/v1/audit/proof/consistency?from=8&to=%d" % n)
+    assert r.status == 200, r
+    lines = [l for l in s.read_stderr().splitlines() if " error audit:" in l]
+    assert len(lines) == 1 and "from 6 to %d" % n in lines[0], s.read_stderr()

@@ -337,6 +337,42 @@ static void a_truncated_log_is_refused_at_open(void **state)
 	assert_int_equal(cf_auditlog_size(f->log), n - 1);
 }
 
+/* A damaged stored node does not reach a client as a wrong proof: every
+ * proof is checked against the tree head (and the signed checkpoint of its
+ * size) before it is handed out. */
+static void a_damaged_node_fails_the_proofs_that_use_it(void **state)
+{
+	struct fx *f = *state;
+	while (cf_auditlog_size(f->log) < 16) {
+		struct cf_audit_item it = { .fields = { .action = "x", .outcome = 200 } };
+		assert_int_equal(cf_auditlog_append_sync(f->log, &it, NULL), CF_OK);
+	}
+	uint8_t proof[CF_MERKLE_PROOF_MAX][32];
+	size_t len = 0;
+	assert_int_equal(cf_auditlog_inclusion_proof(f->log, 6, 16, proof, CF_MERKLE_PROOF_MAX, &len),
+	                 CF_OK);
+	assert_int_equal(cf_auditlog_consistency_proof(f->log, 6, 16, proof, CF_MERKLE_PROOF_MAX,
+	                                               &len), CF_OK);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	/* node (level 1, index 2): events 4-5, a sibling in the proofs of 6 and 7 */
+	assert_int_equal(sqlite3_exec(db, "UPDATE audit_nodes SET hash = zeroblob(32) "
+	                              "WHERE node = (1 << 56) | 2", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(cf_auditlog_inclusion_proof(f->log, 6, 16, proof, CF_MERKLE_PROOF_MAX, &len),
+	                 CF_ERR_CRYPTO);
+	assert_int_equal(cf_auditlog_inclusion_proof(f->log, 7, 16, proof, CF_MERKLE_PROOF_MAX, &len),
+	                 CF_ERR_CRYPTO);
+	assert_int_equal(cf_auditlog_consistency_proof(f->log, 6, 16, proof, CF_MERKLE_PROOF_MAX,
+	                                               &len), CF_ERR_CRYPTO);
+	/* proofs that do not use it still work */
+	assert_int_equal(cf_auditlog_inclusion_proof(f->log, 0, 16, proof, CF_MERKLE_PROOF_MAX, &len),
+	                 CF_OK);
+	assert_int_equal(cf_auditlog_consistency_proof(f->log, 8, 16, proof, CF_MERKLE_PROOF_MAX,
+	                                               &len), CF_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +381,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_failing_store_fails_the_whole_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(failing_state_is_reported_once_per_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_truncated_log_is_refused_at_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_damaged_node_fails_the_proofs_that_use_it, setup,
+		                                teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
