@@ -45,6 +45,11 @@ struct cf_auditlog {
 	cf_tx *tx;                    /* the batch transaction (for callbacks) */
 
 	atomic_uint_fast64_t committed;
+	atomic_bool failing;          /* the last commit failed */
+	void (*on_state)(void *arg, cf_err result);
+	void *on_state_arg;
+	bool inconsistent;            /* failed the start checks: refuses everything */
+	char why[256];
 	pthread_mutex_t sign_lock;    /* one signature at a time */
 	uint64_t last_sign_ms;        /* monotonic */
 	uint64_t last_signed_size;
@@ -282,6 +287,8 @@ static void *committer(void *arg)
 		pthread_mutex_unlock(&log->lock);
 
 		cf_err err = commit_batch(log, batch);
+		if (atomic_exchange(&log->failing, err != CF_OK) != (err != CF_OK) && log->on_state)
+			log->on_state(log->on_state_arg, err);
 		finish(log, batch, err);
 		if (!err)
 			(void)maybe_sign(log, false); /* retried after the next batch if it fails */
@@ -297,6 +304,8 @@ cf_err cf_auditlog_submit(cf_auditlog *log, struct cf_audit_item *item)
 	item->next = NULL;
 	item->waiter = NULL;
 	item->result = CF_OK;
+	if (log->inconsistent)
+		return CF_ERR_CRYPTO;
 	pthread_mutex_lock(&log->lock);
 	if (log->stopping || log->queued >= log->max_queue) {
 		pthread_mutex_unlock(&log->lock);
@@ -317,6 +326,8 @@ cf_err cf_auditlog_append_sync(cf_auditlog *log, struct cf_audit_item *item, uin
 {
 	item->next = NULL;
 	item->result = CF_OK;
+	if (log->inconsistent)
+		return CF_ERR_CRYPTO;
 	pthread_mutex_lock(&log->lock);
 	if (log->stopping || log->queued >= log->max_queue) {
 		pthread_mutex_unlock(&log->lock);
@@ -338,6 +349,25 @@ cf_err cf_auditlog_append_sync(cf_auditlog *log, struct cf_audit_item *item, uin
 	return item->result;
 }
 
+bool cf_auditlog_inconsistent(cf_auditlog *log, char *msg, size_t cap)
+{
+	if (log->inconsistent && msg && cap)
+		snprintf(msg, cap, "%s", log->why);
+	return log->inconsistent;
+}
+
+bool cf_auditlog_failing(cf_auditlog *log)
+{
+	return atomic_load(&log->failing);
+}
+
+cf_err cf_auditlog_probe(cf_auditlog *log)
+{
+	struct cf_audit_item it = { .fields = { .action = "audit.probe", .resource = "audit",
+	                                        .outcome = 200 } };
+	return cf_auditlog_append_sync(log, &it, NULL);
+}
+
 uint64_t cf_auditlog_size(cf_auditlog *log)
 {
 	return atomic_load(&log->committed);
@@ -354,12 +384,53 @@ cf_err cf_auditlog_checkpoint(cf_auditlog *log, bool fresh, char *note, size_t c
 	return log->store->ops->checkpoint_get(log->store, UINT64_MAX, ret_size, note, cap, ret_len);
 }
 
+/* The head a proof of this size must lead to: the tree head from the stored
+ * nodes, which must equal the checkpoint of that size if this key signed one.
+ * CF_ERR_CRYPTO when they differ (a damaged stored node). */
+static cf_err checked_root(cf_auditlog *log, uint64_t size, uint8_t out[32])
+{
+	cf_err err = cf_merkle_root(out, size, committed_node, log);
+	if (err)
+		return err;
+	char note[CF_CHECKPOINT_MAX], vtext[256];
+	size_t len = 0;
+	uint64_t have = 0;
+	struct cf_note_verifier v;
+	struct cf_checkpoint cp;
+	if (log->store->ops->checkpoint_get(log->store, size, &have, note, sizeof(note), &len) ||
+	    have != size || cf_note_verifier_format(vtext, sizeof(vtext), log->origin, log->pk) ||
+	    cf_note_verifier_parse(&v, vtext) || cf_checkpoint_verify(&cp, note, len, &v) ||
+	    cp.size != size)
+		return CF_OK; /* none signed at this size (or by an earlier key) */
+	return memcmp(cp.root, out, 32) == 0 ? CF_OK : CF_ERR_CRYPTO;
+}
+
+/* Proofs are built from stored nodes; each one is checked before it is
+ * handed out, so a damaged node fails loudly (CF_ERR_CRYPTO) instead of
+ * reaching a client as a wrong proof. */
 cf_err cf_auditlog_inclusion_proof(cf_auditlog *log, uint64_t index, uint64_t size,
                                    uint8_t (*proof)[32], size_t cap, size_t *ret_len)
 {
 	if (index >= size || size > cf_auditlog_size(log))
 		return CF_ERR_INVALID;
-	return cf_merkle_inclusion_proof(proof, cap, ret_len, index, size, committed_node, log);
+	uint8_t buf[CF_MERKLE_PROOF_MAX][32], leaf[32], root[32];
+	size_t len = 0;
+	cf_err err = cf_merkle_inclusion_proof(buf, CF_MERKLE_PROOF_MAX, &len, index, size,
+	                                       committed_node, log);
+	if (!err)
+		err = committed_node(log, 0, index, leaf);
+	if (!err)
+		err = checked_root(log, size, root);
+	if (!err && cf_merkle_verify_inclusion(leaf, index, size, CF_MERKLE_CONST_PROOF(buf), len,
+	                                       root) != CF_OK)
+		err = CF_ERR_CRYPTO;
+	if (!err && len > cap)
+		err = CF_ERR_TOO_LARGE;
+	if (err)
+		return err;
+	memcpy(proof, buf, len * 32);
+	*ret_len = len;
+	return CF_OK;
 }
 
 cf_err cf_auditlog_consistency_proof(cf_auditlog *log, uint64_t old_size, uint64_t new_size,
@@ -367,8 +438,24 @@ cf_err cf_auditlog_consistency_proof(cf_auditlog *log, uint64_t old_size, uint64
 {
 	if (old_size == 0 || old_size > new_size || new_size > cf_auditlog_size(log))
 		return CF_ERR_INVALID;
-	return cf_merkle_consistency_proof(proof, cap, ret_len, old_size, new_size, committed_node,
-	                                   log);
+	uint8_t buf[CF_MERKLE_PROOF_MAX][32], old_root[32], new_root[32];
+	size_t len = 0;
+	cf_err err = cf_merkle_consistency_proof(buf, CF_MERKLE_PROOF_MAX, &len, old_size, new_size,
+	                                         committed_node, log);
+	if (!err)
+		err = checked_root(log, old_size, old_root);
+	if (!err)
+		err = checked_root(log, new_size, new_root);
+	if (!err && cf_merkle_verify_consistency(old_size, new_size, old_root, new_root,
+	                                         CF_MERKLE_CONST_PROOF(buf), len) != CF_OK)
+		err = CF_ERR_CRYPTO;
+	if (!err && len > cap)
+		err = CF_ERR_TOO_LARGE;
+	if (err)
+		return err;
+	memcpy(proof, buf, len * 32);
+	*ret_len = len;
+	return CF_OK;
 }
 
 void cf_auditlog_stop(cf_auditlog *log)
@@ -399,6 +486,71 @@ void cf_auditlog_free(cf_auditlog *log)
 	free(log);
 }
 
+static cf_err probe_node(void *ctx, uint64_t index, const uint8_t hash[32])
+{
+	*(bool *)ctx = true;
+	return CF_OK;
+}
+
+/* The cheap start checks (O(log n) reads): a truncated log, or one whose
+ * stored tree does not hash to what this key signed, must not take new
+ * events — they would fork the log or fail one by one. CF_ERR_CRYPTO with
+ * log->why naming the first bad index. The full check is `coffred audit
+ * verify`. */
+static cf_err check_consistency(cf_auditlog *log)
+{
+	uint64_t size = log->size;
+	for (unsigned k = 1; k < 56; k++) {
+		bool beyond = false;
+		cf_err err = log->store->ops->audit_nodes(log->store, k, size >> k, 1, probe_node,
+		                                          &beyond);
+		if (err)
+			return err;
+		if (beyond) {
+			snprintf(log->why, sizeof(log->why), "event %llu: missing; the log ends after "
+			         "%llu events but its stored tree covers more (truncated)",
+			         (unsigned long long)size, (unsigned long long)size);
+			return CF_ERR_CRYPTO;
+		}
+	}
+	char note[CF_CHECKPOINT_MAX];
+	size_t len = 0;
+	uint64_t signed_size = 0;
+	cf_err err = log->store->ops->checkpoint_get(log->store, UINT64_MAX, &signed_size, note,
+	                                             sizeof(note), &len);
+	if (err == CF_ERR_NOT_FOUND)
+		return CF_OK; /* a new log */
+	if (err)
+		return err;
+	if (signed_size > size) {
+		snprintf(log->why, sizeof(log->why), "event %llu: missing; the log ends after %llu "
+		         "events but a signed checkpoint covers %llu (truncated)",
+		         (unsigned long long)size, (unsigned long long)size,
+		         (unsigned long long)signed_size);
+		return CF_ERR_CRYPTO;
+	}
+	/* A checkpoint of an earlier key cannot be checked here (key rotation):
+	 * the offline verification does it with that key. */
+	char vtext[256];
+	struct cf_note_verifier v;
+	struct cf_checkpoint cp;
+	if (cf_note_verifier_format(vtext, sizeof(vtext), log->origin, log->pk) ||
+	    cf_note_verifier_parse(&v, vtext) || cf_checkpoint_verify(&cp, note, len, &v) ||
+	    cp.size != signed_size)
+		return CF_OK;
+	uint8_t root[32];
+	err = cf_merkle_root(root, signed_size, committed_node, log);
+	if (err == CF_ERR_NOT_FOUND || (!err && memcmp(root, cp.root, 32) != 0)) {
+		snprintf(log->why, sizeof(log->why), "the stored tree does not hash to the signed "
+		         "checkpoint of size %llu (events 0-%llu: an event or tree node was altered "
+		         "or removed; `coffred audit verify` names it)",
+		         (unsigned long long)signed_size,
+		         (unsigned long long)(signed_size ? signed_size - 1 : 0));
+		return CF_ERR_CRYPTO;
+	}
+	return err;
+}
+
 cf_err cf_auditlog_open(cf_auditlog **ret, const struct cf_auditlog_options *o, char *msg,
                         size_t cap)
 {
@@ -421,7 +573,23 @@ cf_err cf_auditlog_open(cf_auditlog **ret, const struct cf_auditlog_options *o, 
 		return CF_ERR_NOMEM;
 	}
 	memcpy(log->sk, o->sign_sk, 64);
+	log->on_state = o->on_state;
+	log->on_state_arg = o->on_state_arg;
 	cf_err err = log->store->ops->audit_size(log->store, &log->size);
+	if (!err)
+		err = check_consistency(log);
+	if (err == CF_ERR_CRYPTO) {
+		snprintf(msg, cap, "%s", log->why);
+		if (!o->keep_inconsistent) {
+			cf_auditlog_free(log);
+			return err;
+		}
+		/* refusing: no committer, no signature, no key registration */
+		log->inconsistent = true;
+		atomic_store(&log->committed, log->size);
+		*ret = log;
+		return CF_OK;
+	}
 	if (!err)
 		err = load_frontier(log);
 	if (err) {

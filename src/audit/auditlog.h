@@ -59,10 +59,22 @@ struct cf_auditlog_options {
 	unsigned max_batch;       /* events per transaction (default 1024) */
 	unsigned max_queue;       /* waiting events before CF_ERR_BUSY (default 65536) */
 	unsigned checkpoint_ms;   /* minimum interval between signatures (default 1000) */
+	/* Open a log that fails its start checks anyway, in a refusing state
+	 * (every submission fails; nothing is signed), so that a server can still
+	 * say why on /readyz. Without it, cf_auditlog_open fails. */
+	bool keep_inconsistent;
+	/* Called on the committer thread when storing events starts failing
+	 * (result != CF_OK) or works again (CF_OK); optional. */
+	void (*on_state)(void *arg, cf_err result);
+	void *on_state_arg;
 };
 
-/* Loads the tree state from the store, signs a first checkpoint if needed
- * and starts the committer thread. */
+/* Checks that the stored log holds together (no signed checkpoint beyond
+ * the last event, no stored tree node beyond it, the stored tree hashes to
+ * the newest checkpoint signed with this key), loads the tree state, signs a
+ * first checkpoint if needed and starts the committer thread.
+ * CF_ERR_CRYPTO with msg naming the first bad event index when the checks
+ * fail (unless keep_inconsistent, see above). */
 cf_err cf_auditlog_open(cf_auditlog **ret, const struct cf_auditlog_options *opts,
                         char *msg, size_t cap);
 /* Commits what is queued, then stops; later submissions get CF_ERR_BUSY. */
@@ -80,6 +92,17 @@ cf_err cf_auditlog_append_sync(cf_auditlog *log, struct cf_audit_item *item, uin
 cf_err cf_auditlog_append_in_tx(struct cf_audit_tx *atx, const struct cf_audit_fields *f,
                                 uint64_t *ret_seq);
 
+/* True when the log failed its start checks; why (the first bad index) is
+ * copied to msg. Such a log refuses every event. */
+bool cf_auditlog_inconsistent(cf_auditlog *log, char *msg, size_t cap);
+
+/* True while the last attempt to store events failed. */
+bool cf_auditlog_failing(cf_auditlog *log);
+
+/* Tries to store one event ("audit.probe"): how a failing log finds out that
+ * it can write again. CF_OK when it was stored. */
+cf_err cf_auditlog_probe(cf_auditlog *log);
+
 /* Events durably stored. */
 uint64_t cf_auditlog_size(cf_auditlog *log);
 
@@ -88,7 +111,10 @@ uint64_t cf_auditlog_size(cf_auditlog *log);
 cf_err cf_auditlog_checkpoint(cf_auditlog *log, bool fresh, char *note, size_t cap,
                               size_t *ret_len, uint64_t *ret_size);
 
-/* Proofs against the committed tree (size <= cf_auditlog_size). */
+/* Proofs against the committed tree (size <= cf_auditlog_size). Each proof
+ * is verified before it is returned, against the tree head of its size(s)
+ * and the checkpoint signed at that size if any: CF_ERR_CRYPTO when a stored
+ * tree node is damaged (run `coffred audit verify` to name it). */
 cf_err cf_auditlog_inclusion_proof(cf_auditlog *log, uint64_t index, uint64_t size,
                                    uint8_t (*proof)[32], size_t cap, size_t *ret_len);
 cf_err cf_auditlog_consistency_proof(cf_auditlog *log, uint64_t old_size, uint64_t new_size,

@@ -16,6 +16,13 @@ struct cp_entry {
 	uint8_t root[32];
 };
 
+/* A window of consecutive stored nodes of one level. */
+struct node_cursor {
+	uint8_t (*nodes)[32];
+	uint64_t from;
+	size_t len;
+};
+
 struct verify_ctx {
 	cf_store *st;
 	const struct cf_note_verifier *v;
@@ -23,10 +30,8 @@ struct verify_ctx {
 	/* checkpoints, sorted by size */
 	struct cp_entry *cps;
 	size_t ncps, cps_cap, next_cp;
-	/* stored level-0 nodes, read ahead in chunks */
-	uint8_t (*nodes)[32];
-	uint64_t nodes_from;
-	size_t nodes_len;
+	/* stored nodes of each level, read ahead in chunks (allocated on first use) */
+	struct node_cursor cur[LEVELS];
 	/* streaming tree: the newest perfect subtree at each level */
 	uint8_t front[LEVELS][32];
 	uint64_t n;
@@ -68,27 +73,47 @@ static cf_err collect_cp(void *ctx, uint64_t size, const char *note, size_t len)
 
 static cf_err take_node(void *ctx, uint64_t index, const uint8_t hash[32])
 {
-	struct verify_ctx *c = ctx;
-	if (index != c->nodes_from + c->nodes_len)
+	struct node_cursor *cur = ctx;
+	if (index != cur->from + cur->len)
 		return CF_ERR_NOT_FOUND; /* a hole: reported by the caller */
-	memcpy(c->nodes[c->nodes_len++], hash, 32);
+	memcpy(cur->nodes[cur->len++], hash, 32);
 	return CF_OK;
 }
 
-/* The stored leaf node for index n, reading ahead a chunk at a time. */
-static cf_err stored_leaf(struct verify_ctx *c, uint64_t n, const uint8_t **ret)
+/* The stored node (level, index), reading ahead a chunk at a time; every
+ * level is read in index order, so each chunk is one range scan. */
+static cf_err stored_node(struct verify_ctx *c, unsigned level, uint64_t index,
+                          const uint8_t **ret)
 {
-	if (n < c->nodes_from || n >= c->nodes_from + c->nodes_len) {
-		c->nodes_from = n;
-		c->nodes_len = 0;
-		cf_err err = c->st->ops->audit_nodes(c->st, 0, n, NODE_CHUNK, take_node, c);
+	struct node_cursor *cur = &c->cur[level];
+	if (!cur->nodes) {
+		cur->nodes = malloc(NODE_CHUNK * 32);
+		if (!cur->nodes)
+			return CF_ERR_NOMEM;
+	}
+	if (index < cur->from || index >= cur->from + cur->len) {
+		cur->from = index;
+		cur->len = 0;
+		cf_err err = c->st->ops->audit_nodes(c->st, level, index, NODE_CHUNK, take_node, cur);
 		if (err && err != CF_ERR_NOT_FOUND)
 			return err;
-		if (c->nodes_len == 0)
+		if (cur->len == 0)
 			return CF_ERR_NOT_FOUND;
 	}
-	*ret = c->nodes[n - c->nodes_from];
+	*ret = cur->nodes[index - cur->from];
 	return CF_OK;
+}
+
+static cf_err fail_node(struct verify_ctx *c, unsigned level, uint64_t index, const char *what)
+{
+	c->r->failed = true;
+	c->r->bad_node = true;
+	c->r->bad_level = level;
+	c->r->bad_node_index = index;
+	snprintf(c->r->msg, sizeof(c->r->msg), "tree node level %u index %llu (events %llu-%llu): %s",
+	         level, (unsigned long long)index, (unsigned long long)(index << level),
+	         (unsigned long long)(((index + 1) << level) - 1), what);
+	return CF_ERR_CRYPTO;
 }
 
 /* Root of the first n leaves from the streaming frontier (RFC 6962 MTH). */
@@ -112,16 +137,31 @@ static void frontier_root(const struct verify_ctx *c, uint64_t n, uint8_t out[32
 		cf_sha256(out, NULL, 0);
 }
 
-static void frontier_append(struct verify_ctx *c, const uint8_t leaf[32])
+/* Appends a leaf; every perfect subtree it completes is recomputed from the
+ * events and compared with the stored node of that subtree, since the server
+ * builds its proofs and tree heads from the stored nodes. */
+static cf_err frontier_append(struct verify_ctx *c, const uint8_t leaf[32])
 {
 	uint8_t h[32];
 	memcpy(h, leaf, 32);
 	unsigned k = 0;
 	/* each trailing 1 bit of n is a left sibling to merge with */
-	for (uint64_t n = c->n; n & 1; n >>= 1, k++)
+	for (uint64_t n = c->n; n & 1; n >>= 1, k++) {
 		cf_merkle_node_hash(h, c->front[k], h);
+		uint64_t index = c->n >> (k + 1);
+		const uint8_t *stored = NULL;
+		cf_err err = stored_node(c, k + 1, index, &stored);
+		if (err == CF_ERR_NOT_FOUND)
+			return fail_node(c, k + 1, index, "missing from the stored tree");
+		if (err)
+			return err;
+		if (memcmp(stored, h, 32) != 0)
+			return fail_node(c, k + 1, index,
+			                 "its stored hash does not match the events below it (altered)");
+	}
 	memcpy(c->front[k], h, 32);
 	c->n++;
+	return CF_OK;
 }
 
 static cf_err check_checkpoints_at(struct verify_ctx *c)
@@ -142,7 +182,8 @@ static cf_err check_checkpoints_at(struct verify_ctx *c)
 	return CF_OK;
 }
 
-static cf_err on_event(void *ctx, uint64_t seq, const uint8_t *ev, size_t len)
+static cf_err on_event(void *ctx, uint64_t seq, const uint8_t *ev, size_t len,
+                       const uint8_t stored[32])
 {
 	struct verify_ctx *c = ctx;
 	if (seq != c->n)
@@ -153,15 +194,11 @@ static cf_err on_event(void *ctx, uint64_t seq, const uint8_t *ev, size_t len)
 		return fail_at(c, seq, "its bytes carry another sequence number (reordered or altered)");
 	uint8_t leaf[32];
 	cf_merkle_leaf_hash(leaf, ev, len);
-	const uint8_t *stored = NULL;
-	cf_err err = stored_leaf(c, seq, &stored);
-	if (err == CF_ERR_NOT_FOUND)
-		return fail_at(c, seq, "has no leaf in the stored tree");
-	if (err)
-		return err;
 	if (memcmp(stored, leaf, 32) != 0)
 		return fail_at(c, seq, "its bytes do not match the tree (altered)");
-	frontier_append(c, leaf);
+	cf_err err = frontier_append(c, leaf);
+	if (err)
+		return err;
 	c->r->events++;
 	return check_checkpoints_at(c);
 }
@@ -177,9 +214,6 @@ cf_err cf_audit_verify_store(cf_store *st, const struct cf_note_verifier *v,
 {
 	memset(r, 0, sizeof(*r));
 	struct verify_ctx c = { .st = st, .v = v, .r = r };
-	c.nodes = malloc(NODE_CHUNK * 32);
-	if (!c.nodes)
-		return CF_ERR_NOMEM;
 	cf_err err = st->ops->checkpoints(st, collect_cp, &c);
 	if (!err && c.ncps == 0) {
 		r->failed = true;
@@ -189,7 +223,7 @@ cf_err cf_audit_verify_store(cf_store *st, const struct cf_note_verifier *v,
 	if (!err)
 		err = check_checkpoints_at(&c); /* the size-0 checkpoint */
 	if (!err)
-		err = st->ops->audit_events(st, 0, UINT64_MAX, on_event, &c);
+		err = st->ops->audit_leaf_events(st, 0, UINT64_MAX, on_event, &c);
 	if (!err) {
 		/* Events gone from the end: a signed checkpoint, or a stored subtree
 		 * that covers leaves beyond them (level 0 lives with the events). */
@@ -212,6 +246,7 @@ cf_err cf_audit_verify_store(cf_store *st, const struct cf_note_verifier *v,
 		memcpy(r->root, c.cps[c.ncps - 1].root, 32);
 	}
 	free(c.cps);
-	free(c.nodes);
+	for (unsigned k = 0; k < LEVELS; k++)
+		free(c.cur[k].nodes);
 	return err;
 }

@@ -1,5 +1,6 @@
 /* Offline verification of an audit log in a store: every event against the
- * stored tree and every signed checkpoint, streaming (memory O(log n) plus one
+ * stored tree (each stored leaf and each stored perfect-subtree node is
+ * recomputed from the events) and every signed checkpoint, streaming (memory O(log n) plus one
  * chunk of node hashes). Reports the first bad index. */
 #ifndef CF_AUDIT_VERIFY_H
 #define CF_AUDIT_VERIFY_H
@@ -17,6 +18,9 @@ struct cf_verify_report {
 	bool failed;
 	uint64_t bad_index;       /* first bad event index, when known */
 	bool bad_index_known;
+	bool bad_node;            /* a stored tree node (level ≥ 1) is wrong or missing: */
+	unsigned bad_level;       /*   the first one, in the order the events complete them */
+	uint64_t bad_node_index;
 	char msg[512];            /* what failed, for the operator */
 };
 

@@ -10,6 +10,7 @@
 #include "audit/export.h"
 #include "server/handlers.h"
 #include "util/encoding.h"
+#include "util/log.h"
 
 #define EVENTS_MAX_COUNT 1000
 
@@ -56,6 +57,22 @@ void cf_h_audit_checkpoint(struct cf_request *req)
 	cf_reply_text(&req->reply, 200, "text/plain; charset=utf-8", note, len);
 }
 
+/* A proof that does not verify against the log's own heads is never sent:
+ * a damaged stored node is an operator's emergency, said once per request
+ * in the log and as a 500 to the client. */
+static void proof_failed(struct cf_request *req, cf_err err, const char *w)
+{
+	if (err == CF_ERR_CRYPTO) {
+		cf_log(CF_LOG_ERROR, "audit", "the stored audit tree is damaged: the %s does not "
+		       "verify; not sent (`coffred audit verify` names the bad node)", w);
+		cf_reply_problem(&req->reply, 500, "audit-tree-damaged",
+		                 "the %s does not verify against the signed log; it was not sent", w);
+		return;
+	}
+	req->reply.retry_after = 5;
+	cf_reply_problem(&req->reply, 503, "audit-unavailable", "the proof cannot be built now");
+}
+
 void cf_h_audit_consistency(struct cf_request *req)
 {
 	uint64_t from = 0, to = 0;
@@ -69,8 +86,13 @@ void cf_h_audit_consistency(struct cf_request *req)
 	}
 	uint8_t proof[CF_MERKLE_PROOF_MAX][32];
 	size_t len = 0;
-	if (cf_auditlog_consistency_proof(req->srv->audit, from, to, proof, CF_MERKLE_PROOF_MAX, &len)) {
-		cf_reply_problem(&req->reply, 503, "audit-unavailable", "the proof cannot be built now");
+	cf_err err = cf_auditlog_consistency_proof(req->srv->audit, from, to, proof,
+	                                           CF_MERKLE_PROOF_MAX, &len);
+	if (err) {
+		char what[96];
+		snprintf(what, sizeof(what), "consistency proof from %llu to %llu",
+		         (unsigned long long)from, (unsigned long long)to);
+		proof_failed(req, err, what);
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:I, s:I, s:o}", "from", (json_int_t)from,
@@ -90,8 +112,13 @@ void cf_h_audit_inclusion(struct cf_request *req)
 	}
 	uint8_t proof[CF_MERKLE_PROOF_MAX][32];
 	size_t len = 0;
-	if (cf_auditlog_inclusion_proof(req->srv->audit, index, size, proof, CF_MERKLE_PROOF_MAX, &len)) {
-		cf_reply_problem(&req->reply, 503, "audit-unavailable", "the proof cannot be built now");
+	cf_err err = cf_auditlog_inclusion_proof(req->srv->audit, index, size, proof,
+	                                         CF_MERKLE_PROOF_MAX, &len);
+	if (err) {
+		char what[96];
+		snprintf(what, sizeof(what), "inclusion proof of event %llu in size %llu",
+		         (unsigned long long)index, (unsigned long long)size);
+		proof_failed(req, err, what);
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:I, s:I, s:o}", "index", (json_int_t)index,

@@ -45,6 +45,7 @@ static const struct key_spec keys[] = {
 	{ "tls.client_cert_bootstrap_listen", STR(client_cert_bootstrap_listen, K_STRING), 0, 0, NULL },
 	{ "store.backend", STR(store_backend, K_ENUM), 0, 0, backend_choices },
 	{ "store.sqlite.path", STR(sqlite_path, K_PATH), 0, 0, NULL },
+	{ "store.min_free_bytes", NUM(store_min_free_bytes, K_SIZE), 0, UINT64_C(1) << 50, NULL },
 	{ "blobs.dir", STR(blobs_dir, K_PATH), 0, 0, NULL },
 	{ "blobs.max_size", NUM(blob_max_bytes, K_SIZE), 1, UINT64_C(1) << 40, NULL },
 	{ "server.threads", NUM(threads, K_UINT), 0, 256, NULL },
@@ -100,6 +101,7 @@ void cf_config_defaults(struct cf_config *cfg)
 	copy_str(cfg->data_dir, sizeof(cfg->data_dir), "./coffre-data");
 	copy_str(cfg->store_backend, sizeof(cfg->store_backend), "sqlite");
 	cfg->blob_max_bytes = UINT64_C(2) << 30;
+	cfg->store_min_free_bytes = UINT64_C(64) << 20;
 	cfg->threads = 0;
 	cfg->max_connections = 1024;
 	cfg->per_ip_connections = 128;

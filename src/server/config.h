@@ -29,6 +29,7 @@ struct cf_config {
 	                                          certificates for enrolment and login; "" = none */
 	char store_backend[16];       /* "sqlite" */
 	char sqlite_path[CF_CONFIG_PATH_MAX];   /* empty: data_dir/coffre.db */
+	uint64_t store_min_free_bytes;          /* below it on the store's disk: not ready */
 	char blobs_dir[CF_CONFIG_PATH_MAX];     /* empty: data_dir/blobs */
 	uint64_t blob_max_bytes;
 	uint64_t threads;             /* 0: one per CPU */

@@ -192,12 +192,20 @@ static int run(const struct cf_options *o)
 		fprintf(stderr, "coffred: store: %s\n", msg);
 		goto out;
 	}
+	/* An inconsistent log is kept open in its refusing state: coffred then
+	 * serves no /v1 request and says why on /readyz and in the log. */
 	struct cf_auditlog_options aopts = { .store = srv.store, .sign_sk = audit_sk,
-	                                     .sign_pk = srv.audit_pk, .origin = srv.audit_origin };
+	                                     .sign_pk = srv.audit_pk, .origin = srv.audit_origin,
+	                                     .keep_inconsistent = true,
+	                                     .on_state = cf_ready_on_audit_state,
+	                                     .on_state_arg = &srv };
 	if (cf_setup_audit_log(&aopts, &srv.audit, msg, sizeof(msg))) {
 		fprintf(stderr, "coffred: audit log: %s\n", msg);
 		goto out;
 	}
+	if (cf_auditlog_inconsistent(srv.audit, msg, sizeof(msg)))
+		fprintf(stderr, "coffred: audit log: %s; refusing every /v1 request\n", msg);
+	cf_ready_update(&srv);
 	sodium_free(audit_sk);
 	audit_sk = NULL;
 	if (cf_mkdir_p(srv.cfg.blobs_dir, 0700)) {

@@ -28,7 +28,17 @@ struct cf_server {
 	struct MHD_Daemon *daemon;
 	uint16_t port;             /* the port actually bound */
 	atomic_uint_fast64_t requests;
+	atomic_uint ready_state;    /* enum in ops.c; 0 = ready */
+	atomic_int audit_err;       /* the last audit commit failure (cf_err) */
 };
+
+/* Readiness (ops.c): works out whether audited requests can succeed now and
+ * logs once per change of that state (error or warn with the reason; a
+ * line when ready again). Called by /readyz, at start, and by the audit
+ * log when storing events starts or stops failing. */
+void cf_ready_update(struct cf_server *srv);
+/* For cf_auditlog_options.on_state; arg is the server. */
+void cf_ready_on_audit_state(void *arg, cf_err result);
 
 /* Starts the HTTPS daemon on cfg.listen with the given PEM material. */
 cf_err cf_http_start(struct cf_server *srv, const char *cert_pem, const char *key_pem,

@@ -120,6 +120,12 @@ cf_err cf_setup_audit_log(const struct cf_auditlog_options *o, struct cf_auditlo
 	cf_err err = cf_auditlog_open(&log, o, msg, cap);
 	if (err)
 		return err;
+	/* A log kept open in its refusing state takes no event, its own key's
+	 * registration included. */
+	if (cf_auditlog_inconsistent(log, NULL, 0)) {
+		*ret = log;
+		return CF_OK;
+	}
 	err = cf_key_register_audit_log(log, o->store, o->sign_pk);
 	if (err) {
 		snprintf(msg, cap, "cannot register the audit key in the log");

@@ -8,10 +8,15 @@
 #include <stddef.h>
 #include "coffre/error.h"
 
-/* The GnuTLS priority string: TLS 1.3 and 1.2 only, AEAD ciphers only. */
+/* The GnuTLS priority string: TLS 1.3 and 1.2 only, AEAD ciphers only, and in
+ * TLS 1.2 only ECDHE key exchange (forward secrecy) for ECDSA and RSA
+ * certificates alike: SECURE128 alone lets an RSA certificate negotiate the
+ * static RSA key exchange (AES128-GCM-SHA256). No DHE (no parameters set;
+ * ECDHE covers every client we serve). TLS 1.3 is always (EC)DHE. */
 #define CF_TLS_PRIORITIES \
 	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:" \
-	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:%SERVER_PRECEDENCE"
+	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:" \
+	"%SERVER_PRECEDENCE"
 
 struct cf_tls_files {
 	char cert[1024];

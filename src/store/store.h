@@ -22,6 +22,9 @@ typedef cf_err (*cf_checkpoint_fn)(void *ctx, uint64_t size, const char *note, s
 
 /* Called for each stored audit event, in order; a non-CF_OK return stops. */
 typedef cf_err (*cf_audit_event_fn)(void *ctx, uint64_t seq, const uint8_t *event, size_t len);
+/* The same with the leaf hash stored beside the event. */
+typedef cf_err (*cf_audit_leaf_event_fn)(void *ctx, uint64_t seq, const uint8_t *event, size_t len,
+                                         const uint8_t leaf[32]);
 
 /* A machine client's key: stored by the SHA-256 of the key text only. */
 struct cf_api_key {
@@ -98,6 +101,9 @@ struct cf_store_ops {
 	                       void *ctx);
 	cf_err (*audit_nodes)(cf_store *st, unsigned level, uint64_t from, uint64_t count,
 	                      cf_audit_node_fn fn, void *ctx);
+	/* Events with their stored leaf hash, in one scan (offline verification). */
+	cf_err (*audit_leaf_events)(cf_store *st, uint64_t from, uint64_t count,
+	                            cf_audit_leaf_event_fn fn, void *ctx);
 	cf_err (*checkpoints)(cf_store *st, cf_checkpoint_fn fn, void *ctx);
 	cf_err (*checkpoint_put)(cf_tx *tx, uint64_t size, const char *note, size_t len,
 	                         uint64_t time_ms);

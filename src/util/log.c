@@ -123,34 +123,21 @@ static size_t format_prefix(char *buf, size_t cap, enum cf_log_level level, cons
 	return (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
-/* Length of buf[0, n) without a trailing incomplete UTF-8 sequence. */
-static size_t utf8_complete(const char *buf, size_t n)
-{
-	size_t j = n, back = 0;
-	while (j > 0 && back < 4 && ((unsigned char)buf[j - 1] & 0xC0) == 0x80) {
-		j--;
-		back++;
-	}
-	if (j == 0 || (unsigned char)buf[j - 1] < 0xC0)
-		return n;
-	unsigned char lead = (unsigned char)buf[j - 1];
-	size_t need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : 1;
-	return back >= need ? n : j - 1;
-}
-
 /* Copies src to dst (at most cap bytes) with every control character
- * escaped ("\n", "\r", "\t", "\xHH") and the Unicode line breaks NEL,
- * U+2028 and U+2029 written as "\u0085", "\u2028", "\u2029", so that no
- * byte sequence of the message can start a new line in a file or a
- * viewer. Stops before an escape that does not fit (*ret_cut = true). */
+ * escaped ("\n", "\r", "\t", "\xHH") and every byte >= 0x80 as "\xHH"
+ * too (UTF-8 or not: a decoded "%C3%A9" or "%FF" in a path), so the line is
+ * plain ASCII (but for the "…" cf_log adds to a cut line): no byte sequence
+ * of the message can start a new line (NEL, U+2028, U+2029), move a
+ * terminal or reach a log parser raw. Stops before an escape that does not
+ * fit (*ret_cut = true). */
 static size_t escape_line(char *dst, size_t cap, const char *src, size_t n, bool *ret_cut)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)src;
 	size_t o = 0;
-	for (size_t i = 0; i < n;) {
-		char esc[8];
-		size_t elen = 2, used = 1;
+	for (size_t i = 0; i < n; i++) {
+		char esc[4];
+		size_t elen = 2;
 		unsigned char c = s[i];
 		esc[0] = '\\';
 		if (c == '\n') {
@@ -159,31 +146,21 @@ static size_t escape_line(char *dst, size_t cap, const char *src, size_t n, bool
 			esc[1] = 'r';
 		} else if (c == '\t') {
 			esc[1] = 't';
-		} else if (c < 0x20 || c == 0x7f) {
+		} else if (c < 0x20 || c >= 0x7f) {
 			esc[1] = 'x';
 			esc[2] = hex[c >> 4];
 			esc[3] = hex[c & 0xf];
 			elen = 4;
-		} else if (c == 0xC2 && i + 1 < n && s[i + 1] == 0x85) {
-			memcpy(esc + 1, "u0085", 5);
-			elen = 6;
-			used = 2;
-		} else if (c == 0xE2 && i + 2 < n && s[i + 1] == 0x80 &&
-		           (s[i + 2] == 0xA8 || s[i + 2] == 0xA9)) {
-			memcpy(esc + 1, s[i + 2] == 0xA8 ? "u2028" : "u2029", 5);
-			elen = 6;
-			used = 3;
 		} else {
 			esc[0] = (char)c;
 			elen = 1;
 		}
 		if (elen > cap - o) {
 			*ret_cut = true;
-			return utf8_complete(dst, o);
+			return o;
 		}
 		memcpy(dst + o, esc, elen);
 		o += elen;
-		i += used;
 	}
 	return o;
 }

@@ -3,7 +3,8 @@
  *   2026-11-22T15:17:57.123Z info http: GET /v1/records 200 3ms id=...
  *
  * Every line goes whole through the PII scrubber (util/scrub.h), then
- * control characters are escaped (a message cannot forge a second line),
+ * control characters and bytes >= 0x80 are escaped (a message cannot forge a
+ * second line; a line is ASCII),
  * then it is written with a single write(2) of at most CF_LOG_LINE_MAX
  * bytes, so lines of concurrent threads (and of processes sharing the fd
  * through a pipe or O_APPEND) never interleave. Never log content, secrets

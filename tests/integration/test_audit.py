@@ -276,6 +276,44 @@ def test_offline_verification_names_the_first_bad_event(coffred_factory, tmp_pat
     assert words in r.stdout, r.stdout
 
 
+def node_key(level, index):
+    return (level << 56) | index
+
+
+def flip_node(con, level, index):
+    key = node_key(level, index)
+    h = bytes(con.execute("SELECT hash FROM audit_nodes WHERE node=?", (key,)).fetchone()[0])
+    con.execute("UPDATE audit_nodes SET hash=? WHERE node=?", (bytes([h[0] ^ 1]) + h[1:], key))
+
+
+@pytest.mark.parametrize("level,index", [(1, 2), (2, 1), (3, 0)])
+def test_offline_verification_names_an_altered_tree_node(coffred_factory, tmp_path, level, index):
+    """A stored perfect-subtree hash is what proofs are made of: one changed
+    byte must fail the offline check, and the message names that node."""
+    d = populate_and_stop(coffred_factory, tmp_path)
+    assert verify_offline(d).returncode == 0
+    con = sqlite3.connect(os.path.join(d, "coffre.db"))
+    flip_node(con, level, index)
+    con.commit()
+    con.close()
+    r = verify_offline(d)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "tree node level %d index %d" % (level, index) in r.stdout, r.stdout
+    first, last = index << level, ((index + 1) << level) - 1
+    assert "events %d-%d" % (first, last) in r.stdout, r.stdout
+
+
+def test_offline_verification_names_a_missing_tree_node(coffred_factory, tmp_path):
+    d = populate_and_stop(coffred_factory, tmp_path)
+    con = sqlite3.connect(os.path.join(d, "coffre.db"))
+    con.execute("DELETE FROM audit_nodes WHERE node=?", (node_key(1, 3),))
+    con.commit()
+    con.close()
+    r = verify_offline(d)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "tree node level 1 index 3" in r.stdout and "missing" in r.stdout, r.stdout
+
+
 def test_offline_verification_refuses_another_key(coffred_factory, tmp_path):
     d = populate_and_stop(coffred_factory, tmp_path)
     other = coffred_factory(data_dir=tmp_path / "other")
@@ -325,3 +363,24 @@ def test_the_audit_key_is_in_its_own_log(server):
     assert server.request("GET", "/v1/keys/audit/server/log?size=x").status == 400
     assert server.request("GET", "/v1/keys/user-sign/00112233445566778899aabbccddeeff/log"
                           ).json()["registrations"] == []
+
+
+def test_the_server_never_sends_a_proof_built_from_a_damaged_node(coffred_factory, tmp_path):
+    """A stored node altered under a running log's feet: the public
+    consistency proof that would carry it is refused (500) and the log says
+    so, instead of a wrong proof reaching a client."""
+    d = populate_and_stop(coffred_factory, tmp_path)
+    con = sqlite3.connect(os.path.join(d, "coffre.db"))
+    n = con.execute("SELECT COUNT(*) FROM audit_events").fetchone()[0]
+    assert n >= 9
+    flip_node(con, 1, 2)  # events 4-5: inside the perfect subtree of 0-7
+    con.commit()
+    con.close()
+    s = coffred_factory(data_dir=tmp_path / "d")
+    r = s.request("GET", "/v1/audit/proof/consistency?from=6&to=%d" % n)
+    assert r.status == 500, r
+    assert r.json()["type"].endswith("audit-tree-damaged"), r.json()
+    r = s.request("GET", "/v1/audit/proof/consistency?from=8&to=%d" % n)
+    assert r.status == 200, r
+    lines = [l for l in s.read_stderr().splitlines() if " error audit:" in l]
+    assert len(lines) == 1 and "from 6 to %d" % n in lines[0], s.read_stderr()

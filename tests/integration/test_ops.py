@@ -81,3 +81,19 @@ def test_log_lines_carry_no_personal_data(coffred_factory, tmp_path):
     assert "/v1/patients/" in text  # the requests were logged
     for pii in ("jean.dupont@example.org", "0612345678", "185057800608436"):
         assert pii not in text
+
+
+def test_log_escapes_bytes_above_ascii_in_paths(coffred_factory, tmp_path):
+    """A decoded path with bytes >= 0x80 (valid UTF-8 or not) is written
+    escaped, like a control character: the log is plain ASCII."""
+    log = tmp_path / "coffred.log"
+    s = coffred_factory(config="log.file = %s\n" % log)
+    assert s.request("GET", "/v1/caf%C3%A9").status == 404
+    assert s.request("GET", "/v1/x%FFy").status == 404
+    s.stop()
+    data = log.read_bytes()
+    assert all(b < 0x80 for b in data.replace("\u2026".encode(), b"")), \
+        [l for l in data.splitlines() if any(b >= 0x80 for b in l)]
+    text = data.decode("ascii", "replace")
+    assert "GET /v1/caf\\xc3\\xa9 404" in text, text
+    assert "GET /v1/x\\xffy 404" in text, text

@@ -87,12 +87,13 @@ cf_err cf_sqlite_audit_size(cf_store *st, uint64_t *ret_size)
 	return err;
 }
 
-cf_err cf_sqlite_audit_events(cf_store *st, uint64_t from, uint64_t count, cf_audit_event_fn fn,
-                              void *ctx)
+/* One scan of the events; fn or leaf_fn is called for each row. */
+static cf_err scan_events(cf_store *st, uint64_t from, uint64_t count, cf_audit_event_fn fn,
+                          cf_audit_leaf_event_fn leaf_fn, void *ctx)
 {
 	struct cf_sqlite_conn *c = cf_sqlite_reader_lock(st);
 	sqlite3_stmt *stmt = cf_sqlite_stmt(c,
-		"SELECT seq, event FROM audit_events WHERE seq >= ?1 ORDER BY seq LIMIT ?2");
+		"SELECT seq, event, leaf FROM audit_events WHERE seq >= ?1 ORDER BY seq LIMIT ?2");
 	cf_err err = CF_ERR_STORE;
 	if (stmt) {
 		sqlite3_bind_int64(stmt, 1, (sqlite3_int64)from);
@@ -102,8 +103,19 @@ cf_err cf_sqlite_audit_events(cf_store *st, uint64_t from, uint64_t count, cf_au
 		while (!err && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 			const void *blob = sqlite3_column_blob(stmt, 1);
 			size_t len = (size_t)sqlite3_column_bytes(stmt, 1);
-			err = fn(ctx, (uint64_t)sqlite3_column_int64(stmt, 0),
-			         blob ? blob : (const void *)"", len);
+			uint64_t seq = (uint64_t)sqlite3_column_int64(stmt, 0);
+			if (!blob)
+				blob = "";
+			if (fn) {
+				err = fn(ctx, seq, blob, len);
+			} else {
+				static const uint8_t none[32];
+				const void *leaf = sqlite3_column_blob(stmt, 2);
+				/* a damaged leaf column is for the verifier to name, not a read error */
+				if (sqlite3_column_bytes(stmt, 2) != 32 || !leaf)
+					leaf = none;
+				err = leaf_fn(ctx, seq, blob, len, leaf);
+			}
 		}
 		if (!err && rc != SQLITE_DONE)
 			err = CF_ERR_STORE;
@@ -111,6 +123,18 @@ cf_err cf_sqlite_audit_events(cf_store *st, uint64_t from, uint64_t count, cf_au
 	}
 	cf_sqlite_conn_unlock(c);
 	return err;
+}
+
+cf_err cf_sqlite_audit_events(cf_store *st, uint64_t from, uint64_t count, cf_audit_event_fn fn,
+                              void *ctx)
+{
+	return scan_events(st, from, count, fn, NULL, ctx);
+}
+
+cf_err cf_sqlite_audit_leaf_events(cf_store *st, uint64_t from, uint64_t count,
+                                   cf_audit_leaf_event_fn fn, void *ctx)
+{
+	return scan_events(st, from, count, NULL, fn, ctx);
 }
 
 cf_err cf_sqlite_checkpoint_put(cf_tx *tx, uint64_t size, const char *note, size_t len,

@@ -506,6 +506,7 @@ const struct cf_store_ops cf_store_sqlite_ops = {
 	.audit_node_get = cf_sqlite_audit_node_get,
 	.audit_size = cf_sqlite_audit_size,
 	.audit_events = cf_sqlite_audit_events,
+	.audit_leaf_events = cf_sqlite_audit_leaf_events,
 	.audit_nodes = cf_sqlite_audit_nodes,
 	.checkpoints = cf_sqlite_checkpoints,
 	.checkpoint_put = cf_sqlite_checkpoint_put,

@@ -26,6 +26,8 @@ cf_err cf_sqlite_audit_node_get(cf_store *st, cf_tx *tx, unsigned level, uint64_
 cf_err cf_sqlite_audit_size(cf_store *st, uint64_t *ret_size);
 cf_err cf_sqlite_audit_events(cf_store *st, uint64_t from, uint64_t count, cf_audit_event_fn fn,
                               void *ctx);
+cf_err cf_sqlite_audit_leaf_events(cf_store *st, uint64_t from, uint64_t count,
+                                   cf_audit_leaf_event_fn fn, void *ctx);
 cf_err cf_sqlite_audit_nodes(cf_store *st, unsigned level, uint64_t from, uint64_t count,
                              cf_audit_node_fn fn, void *ctx);
 cf_err cf_sqlite_checkpoints(cf_store *st, cf_checkpoint_fn fn, void *ctx);

@@ -2,6 +2,7 @@
  * the incremental tree against an in-memory one, writes that commit or fail
  * with their events, offline verification. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,12 +258,133 @@ static void a_failing_store_fails_the_whole_batch(void **state)
 	assert_int_equal(cf_auditlog_submit(f->log, &b), CF_ERR_BUSY);
 }
 
+static atomic_int state_calls;
+static atomic_int last_state;
+
+static void on_state(void *arg, cf_err result)
+{
+	atomic_fetch_add(&state_calls, 1);
+	atomic_store(&last_state, (int)result);
+}
+
+/* The failing state is reported once when it starts and once when it ends;
+ * a probe is how a failing log finds out it can write again. */
+static void failing_state_is_reported_once_per_change(void **state)
+{
+	struct fx *f = *state;
+	cf_auditlog_free(f->log);
+	char msg[256];
+	atomic_store(&state_calls, 0);
+	struct cf_auditlog_options ao = { .store = f->st, .sign_sk = f->sk, .sign_pk = f->pk,
+	                                  .origin = "test/log", .on_state = on_state };
+	assert_int_equal(cf_auditlog_open(&f->log, &ao, msg, sizeof(msg)), CF_OK);
+	assert_false(cf_auditlog_failing(f->log));
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER no BEFORE INSERT ON audit_events BEGIN "
+	                              "SELECT RAISE(ABORT, 'no'); END", NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < 3; i++) {
+		struct cf_audit_item b = { .fields = { .action = "b", .outcome = 200 } };
+		assert_int_not_equal(cf_auditlog_append_sync(f->log, &b, NULL), CF_OK);
+	}
+	assert_true(cf_auditlog_failing(f->log));
+	assert_int_not_equal(cf_auditlog_probe(f->log), CF_OK);
+	assert_int_equal(atomic_load(&state_calls), 1);
+	assert_int_not_equal(atomic_load(&last_state), CF_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER no", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(cf_auditlog_probe(f->log), CF_OK);
+	assert_false(cf_auditlog_failing(f->log));
+	assert_int_equal(atomic_load(&state_calls), 2);
+	assert_int_equal(atomic_load(&last_state), CF_OK);
+}
+
+/* A log whose newest event is gone is refused at open, naming the index;
+ * kept open on request, it refuses every event and signs nothing. */
+static void a_truncated_log_is_refused_at_open(void **state)
+{
+	struct fx *f = *state;
+	for (int i = 0; i < 5; i++) {
+		struct cf_audit_item it = { .fields = { .action = "x", .outcome = 200 } };
+		assert_int_equal(cf_auditlog_append_sync(f->log, &it, NULL), CF_OK);
+	}
+	uint64_t n = cf_auditlog_size(f->log);
+	close_all(f); /* signs a checkpoint of size n */
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	char sql[128];
+	snprintf(sql, sizeof(sql), "DELETE FROM audit_events WHERE seq = %llu",
+	         (unsigned long long)(n - 1));
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	char msg[256], want[64], why[256];
+	struct cf_store_config sc = { .backend = "sqlite", .sqlite_path = f->path, .readers = 4 };
+	assert_int_equal(cf_store_open(&f->st, &sc, msg, sizeof(msg)), CF_OK);
+	struct cf_auditlog_options ao = { .store = f->st, .sign_sk = f->sk, .sign_pk = f->pk,
+	                                  .origin = "test/log" };
+	assert_int_equal(cf_auditlog_open(&f->log, &ao, msg, sizeof(msg)), CF_ERR_CRYPTO);
+	assert_null(f->log);
+	snprintf(want, sizeof(want), "event %llu: missing", (unsigned long long)(n - 1));
+	assert_non_null(strstr(msg, want));
+
+	ao.keep_inconsistent = true;
+	assert_int_equal(cf_auditlog_open(&f->log, &ao, msg, sizeof(msg)), CF_OK);
+	assert_true(cf_auditlog_inconsistent(f->log, why, sizeof(why)));
+	assert_non_null(strstr(why, want));
+	struct cf_audit_item it = { .fields = { .action = "x", .outcome = 200 } };
+	assert_int_not_equal(cf_auditlog_append_sync(f->log, &it, NULL), CF_OK);
+	assert_int_not_equal(cf_auditlog_submit(f->log, &it), CF_OK);
+	assert_int_equal(cf_auditlog_size(f->log), n - 1);
+}
+
+/* A damaged stored node does not reach a client as a wrong proof: every
+ * proof is checked against the tree head (and the signed checkpoint of its
+ * size) before it is handed out. */
+static void a_damaged_node_fails_the_proofs_that_use_it(void **state)
+{
+	struct fx *f = *state;
+	while (cf_auditlog_size(f->log) < 16) {
+		struct cf_audit_item it = { .fields = { .action = "x", .outcome = 200 } };
+		assert_int_equal(cf_auditlog_append_sync(f->log, &it, NULL), CF_OK);
+	}
+	uint8_t proof[CF_MERKLE_PROOF_MAX][32];
+	size_t len = 0;
+	assert_int_equal(cf_auditlog_inclusion_proof(f->log, 6, 16, proof, CF_MERKLE_PROOF_MAX, &len),
+	                 CF_OK);
+	assert_int_equal(cf_auditlog_consistency_proof(f->log, 6, 16, proof, CF_MERKLE_PROOF_MAX,
+	                                               &len), CF_OK);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	/* node (level 1, index 2): events 4-5, a sibling in the proofs of 6 and 7 */
+	assert_int_equal(sqlite3_exec(db, "UPDATE audit_nodes SET hash = zeroblob(32) "
+	                              "WHERE node = (1 << 56) | 2", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(cf_auditlog_inclusion_proof(f->log, 6, 16, proof, CF_MERKLE_PROOF_MAX, &len),
+	                 CF_ERR_CRYPTO);
+	assert_int_equal(cf_auditlog_inclusion_proof(f->log, 7, 16, proof, CF_MERKLE_PROOF_MAX, &len),
+	                 CF_ERR_CRYPTO);
+	assert_int_equal(cf_auditlog_consistency_proof(f->log, 6, 16, proof, CF_MERKLE_PROOF_MAX,
+	                                               &len), CF_ERR_CRYPTO);
+	/* proofs that do not use it still work */
+	assert_int_equal(cf_auditlog_inclusion_proof(f->log, 0, 16, proof, CF_MERKLE_PROOF_MAX, &len),
+	                 CF_OK);
+	assert_int_equal(cf_auditlog_consistency_proof(f->log, 8, 16, proof, CF_MERKLE_PROOF_MAX,
+	                                               &len), CF_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(concurrent_appends_build_the_right_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(writes_commit_with_their_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_failing_store_fails_the_whole_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(failing_state_is_reported_once_per_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_truncated_log_is_refused_at_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_damaged_node_fails_the_proofs_that_use_it, setup,
+		                                teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -217,7 +217,25 @@ static void test_newline_cannot_forge_a_line(void **state)
 	assert_null(strchr(text, '\t'));
 	assert_null(strstr(text, "\xE2\x80\xA8"));
 	assert_non_null(strstr(text, "bad path /x\\n2026-11-22T15:17:57.123Z error auth: admin "
-	                             "logged in\\r\\x1b[2J\\t\\u2028\\u0085|\n"));
+	                             "logged in\\r\\x1b[2J\\t\\xe2\\x80\\xa8\\xc2\\x85|\n"));
+	free(text);
+}
+
+/* Bytes >= 0x80 (a decoded "%C3%A9" or "%FF" in a path: valid UTF-8 or not)
+ * are escaped like control characters: a log line is plain ASCII, so no
+ * terminal, viewer or parser sees a byte the client chose. */
+static void test_bytes_above_ascii_are_escaped(void **state)
+{
+	struct fixture *f = *state;
+	cf_log_set_fd(f->pipe_fd[1]);
+	cf_log(CF_LOG_INFO, "http", "GET %s 404", "/v1/caf\xC3\xA9/\xFF\x80\xFE/\x7F");
+	size_t len = 0;
+	char *text = slurp_pipe(f->pipe_fd[0], &len);
+	assert_int_equal(count_lines(text, len), 1);
+	for (size_t i = 0; i < len; i++)
+		assert_true((unsigned char)text[i] < 0x80);
+	assert_non_null(strstr(text, " info http: GET /v1/caf\\xc3\\xa9/\\xff\\x80\\xfe/\\x7f "
+	                             "404\n"));
 	free(text);
 }
 
@@ -424,6 +442,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_file_holds_no_pii, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newline_cannot_forge_a_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bytes_above_ascii_are_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_write_per_call_to_pipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_level_filter, setup, teardown),
 		cmocka_unit_test(test_level_names),
