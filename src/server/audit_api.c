@@ -18,14 +18,14 @@ static bool arg_u64(struct cf_request *req, const char *name, uint64_t *ret)
 {
 	const char *s = cf_request_arg(req, name);
 	if (!s || !*s) {
-		cf_reply_problem(&req->reply, 400, "bad-query", "query argument '%s' is required", name);
+		cf_reply_problem(&req->reply, CF_P_BAD_QUERY, "query argument '%s' is required", name);
 		return false;
 	}
 	char *end = NULL;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (errno || *end || s[0] < '0' || s[0] > '9' || strlen(s) > 19) {
-		cf_reply_problem(&req->reply, 400, "bad-query",
+		cf_reply_problem(&req->reply, CF_P_BAD_QUERY,
 		                 "query argument '%s' must be a whole number", name);
 		return false;
 	}
@@ -50,7 +50,7 @@ void cf_h_audit_checkpoint(struct cf_request *req)
 	size_t len = 0;
 	uint64_t size = 0;
 	if (cf_auditlog_checkpoint(req->srv->audit, true, note, sizeof(note), &len, &size)) {
-		cf_reply_problem(&req->reply, 503, "audit-unavailable", "no checkpoint can be read now");
+		cf_reply_problem(&req->reply, CF_P_AUDIT_UNAVAILABLE, "no checkpoint can be read now");
 		return;
 	}
 	cf_reply_text(&req->reply, 200, "text/plain; charset=utf-8", note, len);
@@ -63,14 +63,14 @@ void cf_h_audit_consistency(struct cf_request *req)
 		return;
 	uint64_t size = cf_auditlog_size(req->srv->audit);
 	if (from == 0 || from > to || to > size) {
-		cf_reply_problem(&req->reply, 422, "bad-range",
+		cf_reply_problem(&req->reply, CF_P_BAD_RANGE,
 		                 "need 1 <= from <= to <= %llu (the log size)", (unsigned long long)size);
 		return;
 	}
 	uint8_t proof[CF_MERKLE_PROOF_MAX][32];
 	size_t len = 0;
 	if (cf_auditlog_consistency_proof(req->srv->audit, from, to, proof, CF_MERKLE_PROOF_MAX, &len)) {
-		cf_reply_problem(&req->reply, 503, "audit-unavailable", "the proof cannot be built now");
+		cf_reply_problem(&req->reply, CF_P_AUDIT_UNAVAILABLE, "the proof cannot be built now");
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:I, s:I, s:o}", "from", (json_int_t)from,
@@ -84,14 +84,14 @@ void cf_h_audit_inclusion(struct cf_request *req)
 		return;
 	uint64_t have = cf_auditlog_size(req->srv->audit);
 	if (index >= size || size > have) {
-		cf_reply_problem(&req->reply, 422, "bad-range",
+		cf_reply_problem(&req->reply, CF_P_BAD_RANGE,
 		                 "need index < size <= %llu (the log size)", (unsigned long long)have);
 		return;
 	}
 	uint8_t proof[CF_MERKLE_PROOF_MAX][32];
 	size_t len = 0;
 	if (cf_auditlog_inclusion_proof(req->srv->audit, index, size, proof, CF_MERKLE_PROOF_MAX, &len)) {
-		cf_reply_problem(&req->reply, 503, "audit-unavailable", "the proof cannot be built now");
+		cf_reply_problem(&req->reply, CF_P_AUDIT_UNAVAILABLE, "the proof cannot be built now");
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:I, s:I, s:o}", "index", (json_int_t)index,
@@ -124,13 +124,13 @@ void cf_h_audit_events(struct cf_request *req)
 	if (!arg_u64(req, "from", &from) || !arg_u64(req, "count", &count))
 		return;
 	if (count == 0 || count > EVENTS_MAX_COUNT) {
-		cf_reply_problem(&req->reply, 422, "bad-range", "count must be 1 to %d",
+		cf_reply_problem(&req->reply, CF_P_BAD_RANGE, "count must be 1 to %d",
 		                 EVENTS_MAX_COUNT);
 		return;
 	}
 	uint64_t size = cf_auditlog_size(req->srv->audit);
 	if (from >= size) {
-		cf_reply_problem(&req->reply, 422, "bad-range", "from must be below %llu (the log size)",
+		cf_reply_problem(&req->reply, CF_P_BAD_RANGE, "from must be below %llu (the log size)",
 		                 (unsigned long long)size);
 		return;
 	}
@@ -140,7 +140,7 @@ void cf_h_audit_events(struct cf_request *req)
 	cf_store *st = req->srv->store;
 	if (!c.list || st->ops->audit_events(st, from, count, add_event, &c)) {
 		json_decref(c.list);
-		cf_reply_problem(&req->reply, 503, "audit-unavailable", "the events cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_AUDIT_UNAVAILABLE, "the events cannot be read now");
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:o}", "events", c.list));
@@ -189,21 +189,21 @@ void cf_h_audit_export(struct cf_request *req)
 	const char *format = cf_request_arg(req, "format");
 	uint64_t from = 0, count = 0;
 	if (!format || (strcmp(format, "fhir") && strcmp(format, "syslog"))) {
-		cf_reply_problem(&req->reply, 400, "bad-query", "format must be fhir or syslog");
+		cf_reply_problem(&req->reply, CF_P_BAD_QUERY, "format must be fhir or syslog");
 		return;
 	}
 	if (!arg_u64(req, "from", &from) || !arg_u64(req, "count", &count))
 		return;
 	uint64_t size = cf_auditlog_size(req->srv->audit);
 	if (count == 0 || count > EVENTS_MAX_COUNT || from >= size) {
-		cf_reply_problem(&req->reply, 422, "bad-range",
+		cf_reply_problem(&req->reply, CF_P_BAD_RANGE,
 		                 "need from < %llu (the log size) and count from 1 to %d",
 		                 (unsigned long long)size, EVENTS_MAX_COUNT);
 		return;
 	}
 	struct export_ctx c = { .origin = req->srv->audit_origin, .fhir = format[0] == 'f' };
 	if (c.fhir && !(c.entries = json_array())) {
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	cf_store *st = req->srv->store;
@@ -211,7 +211,7 @@ void cf_h_audit_export(struct cf_request *req)
 	if (err) {
 		json_decref(c.entries);
 		free(c.text);
-		cf_reply_problem(&req->reply, 503, "audit-unavailable", "the events cannot be exported now");
+		cf_reply_problem(&req->reply, CF_P_AUDIT_UNAVAILABLE, "the events cannot be exported now");
 		return;
 	}
 	if (c.fhir) {
@@ -221,7 +221,7 @@ void cf_h_audit_export(struct cf_request *req)
 		char *text = bundle ? json_dumps(bundle, JSON_COMPACT) : NULL;
 		json_decref(bundle);
 		if (!text) {
-			cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+			cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 			return;
 		}
 		cf_reply_text(&req->reply, 200, "application/fhir+json", text, strlen(text));

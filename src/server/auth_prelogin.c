@@ -45,7 +45,7 @@ void cf_h_auth_prelogin(struct cf_request *req)
 	if (cf_hmac_sha256(mac, req->srv->secret, CF_SERVER_SECRET_BYTES, msg,
 	                   sizeof(domain) + len) != CF_OK ||
 	    cf_b64url_encode(salt, sizeof(salt), mac, SALT_BYTES) != CF_OK) {
-		cf_reply_problem(&req->reply, 500, "internal", "cannot compute the salt");
+		cf_reply_problem(&req->reply, CF_P_INTERNAL, "cannot compute the salt");
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:i, s:i, s:i, s:s}",

@@ -186,7 +186,7 @@ static bool early_checks(struct cf_request *req)
 	size_t hdr = strlen(req->method) + strlen(req->path) + 12;
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, sum_header, &hdr);
 	if (hdr > cfg->header_max) {
-		cf_reply_problem(&req->reply, 431, "headers-too-large",
+		cf_reply_problem(&req->reply, CF_P_HEADERS_TOO_LARGE,
 		                 "request headers are %zu bytes; the limit is %llu", hdr,
 		                 (unsigned long long)cfg->header_max);
 		return false;
@@ -197,7 +197,7 @@ static bool early_checks(struct cf_request *req)
 		errno = 0;
 		unsigned long long n = strtoull(cl, &end, 10);
 		if (errno == 0 && end != cl && *end == '\0' && n > body_limit(req)) {
-			cf_reply_problem(&req->reply, 413, "body-too-large",
+			cf_reply_problem(&req->reply, CF_P_BODY_TOO_LARGE,
 			                 "the request body is %llu bytes; the limit is %zu", n,
 			                 body_limit(req));
 			return false;
@@ -216,7 +216,7 @@ static void take_upload(struct cf_request *req, const char *data, size_t len)
 		free(req->body);
 		req->body = NULL;
 		req->body_len = 0;
-		cf_reply_problem(&req->reply, 413, "body-too-large",
+		cf_reply_problem(&req->reply, CF_P_BODY_TOO_LARGE,
 		                 "the request body exceeds the limit of %zu bytes", limit);
 		return;
 	}
@@ -229,7 +229,7 @@ static void take_upload(struct cf_request *req, const char *data, size_t len)
 		uint8_t *nb = realloc(req->body, cap + 1);
 		if (!nb) {
 			req->body_overflow = true;
-			cf_reply_problem(&req->reply, 503, "overloaded", "out of memory for the body");
+			cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory for the body");
 			return;
 		}
 		req->body = nb;
@@ -243,7 +243,7 @@ static void take_upload(struct cf_request *req, const char *data, size_t len)
 static void audit_failed(struct cf_request *req)
 {
 	req->reply.retry_after = 5;
-	cf_reply_problem(&req->reply, 503, "audit-unavailable",
+	cf_reply_problem(&req->reply, CF_P_AUDIT_UNAVAILABLE,
 	                 "the audit log cannot record this request, so it was not carried out");
 }
 
@@ -409,7 +409,7 @@ static bool cert_refused(struct cf_request *req, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	cf_reply_problem(&req->reply, 403, "client-certificate", "%s", detail);
+	cf_reply_problem(&req->reply, CF_P_CLIENT_CERTIFICATE, "%s", detail);
 	/* A token used without its device's certificate does not keep the
 	 * session alive (a lock decided on this read is still recorded). */
 	if (req->session && !cf_jbool(req->session, "locked"))
@@ -446,9 +446,8 @@ bool cf_http_client_cert_stage(struct cf_request *req)
 	if (user) {
 		cf_err err = device_record(req, req->who.device, recorded, &wiped);
 		if (err) {
-			cf_reply_problem(&req->reply, err == CF_ERR_STORE ? 503 : 401,
-			                 err == CF_ERR_STORE ? "store-unavailable" : "unauthenticated",
-			                 "the session's device cannot be checked");
+			cf_reply_problem(&req->reply, err == CF_ERR_STORE ? CF_P_STORE_UNAVAILABLE :
+			                 CF_P_UNAUTHENTICATED, "the session's device cannot be checked");
 			return false;
 		}
 	}
@@ -494,7 +493,7 @@ bool cf_http_client_cert_stage(struct cf_request *req)
 	if (!user) {
 		cf_err err = device_record(req, cert_device, recorded, &wiped);
 		if (err == CF_ERR_STORE) {
-			cf_reply_problem(&req->reply, 503, "store-unavailable",
+			cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE,
 			                 "the certificate's device cannot be checked");
 			return false;
 		}

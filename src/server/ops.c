@@ -13,7 +13,7 @@ void cf_h_readyz(struct cf_request *req)
 {
 	if (cf_store_ping(req->srv->store) != CF_OK) {
 		req->reply.retry_after = 5;
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "the store does not answer");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the store does not answer");
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:s}", "status", "ready"));

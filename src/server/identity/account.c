@@ -34,7 +34,7 @@ static struct acct_ctx *acct_load(struct cf_request *req, const char *user_id)
 	struct acct_ctx *c = calloc(1, sizeof(*c));
 	if (!c || cf_doc_load(req->srv->store, NULL, "user", user_id, &c->user, &c->version)) {
 		free(c);
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "the account cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the account cannot be read now");
 		return NULL;
 	}
 	req->ctx = c;
@@ -48,7 +48,7 @@ static cf_err acct_save(struct cf_audit_tx *atx, struct cf_request *req)
 	cf_err err = cf_doc_save(atx, &req->audit.fields, "user", cf_jstr(c->user, "id"),
 	                         cf_jstr(c->user, "org"), c->version + 1, c->user, "update");
 	if (err == CF_ERR_CONFLICT)
-		cf_reply_problem(&req->reply, 409, "conflict", "the account changed meanwhile; try again");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the account changed meanwhile; try again");
 	return err;
 }
 
@@ -63,7 +63,7 @@ static cf_err save_204(struct cf_audit_tx *atx, struct cf_request *req)
 static void pending_write(struct cf_request *req, cf_err (*fn)(struct cf_audit_tx *, struct cf_request *))
 {
 	req->write = fn;
-	cf_reply_problem(&req->reply, 500, "internal", "the change was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the change was not stored");
 }
 
 static cf_err hash_text(const char *s, char out[CF_PWHASH_STR_BYTES])
@@ -147,7 +147,7 @@ static cf_err totp_confirm_write(struct cf_audit_tx *atx, struct cf_request *req
 	if (err)
 		return err;
 	if (!c->ok) {
-		cf_reply_problem(&req->reply, 422, "wrong-code", "the code does not match the new secret");
+		cf_reply_problem(&req->reply, CF_P_WRONG_CODE, "the code does not match the new secret");
 		return CF_OK;
 	}
 	json_object_set(c->user, "totp", json_object_get(c->user, "totp_pending"));
@@ -161,7 +161,7 @@ void cf_h_totp_confirm(struct cf_request *req)
 	if (!c || !cf_attempts_allowed(req, CF_ATT_CODE, req->who.id))
 		return;
 	if (!cf_jstr(c->user, "totp_pending")) {
-		cf_reply_problem(&req->reply, 409, "conflict", "start with POST /v1/me/totp/begin");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "start with POST /v1/me/totp/begin");
 		return;
 	}
 	/* cf_totp_secret_open reads "totp": look at the pending one */
@@ -200,7 +200,7 @@ void cf_h_pin(struct cf_request *req)
 	const char *pin = cf_jstr(req->json, "pin");
 	for (const char *p = pin; *p; p++) {
 		if (*p < '0' || *p > '9') {
-			cf_reply_problem(&req->reply, 422, "invalid-field", "field 'pin' must be 4 to 12 digits");
+			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'pin' must be 4 to 12 digits");
 			return;
 		}
 	}
@@ -220,7 +220,7 @@ void cf_h_phone(struct cf_request *req)
 {
 	const char *phone = cf_jstr(req->json, "phone");
 	if (!cf_phone_e164_ok(phone)) {
-		cf_reply_problem(&req->reply, 422, "invalid-field",
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 		                 "field 'phone' must be an E.164 number (+ and 8 to 15 digits)");
 		return;
 	}
@@ -269,7 +269,7 @@ static cf_err password_write(struct cf_audit_tx *atx, struct cf_request *req)
 	if (err)
 		return err;
 	if (!c->ok) {
-		cf_reply_problem(&req->reply, 401, "login-failed", "the current password is not right");
+		cf_reply_problem(&req->reply, CF_P_LOGIN_FAILED, "the current password is not right");
 		return CF_OK;
 	}
 	return save_204(atx, req);
@@ -364,7 +364,7 @@ static cf_err recover_write(struct cf_audit_tx *atx, struct cf_request *req)
 	if (err)
 		return err;
 	if (!c->ok) {
-		cf_reply_problem(&req->reply, 401, "login-failed",
+		cf_reply_problem(&req->reply, CF_P_LOGIN_FAILED,
 		                 "the e-mail address or recovery code is not right");
 		return CF_OK;
 	}
@@ -384,7 +384,7 @@ void cf_h_recover(struct cf_request *req)
 		return;
 	struct acct_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	req->ctx = c;

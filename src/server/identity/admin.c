@@ -21,10 +21,10 @@ bool cf_identity_allowed(struct cf_request *req, const char *action, const char 
 	case CF_POLICY_ALLOW:
 		return true;
 	case CF_POLICY_NOT_FOUND:
-		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such resource");
 		return false;
 	default:
-		cf_reply_problem(&req->reply, 403, "forbidden", "%s", why);
+		cf_reply_problem(&req->reply, CF_P_FORBIDDEN, "%s", why);
 		return false;
 	}
 }
@@ -36,9 +36,9 @@ static json_t *load_or_404(struct cf_request *req, const char *kind, const char 
 	json_t *doc = NULL;
 	cf_err err = cf_doc_load(req->srv->store, NULL, kind, id, &doc, ret_version);
 	if (err == CF_ERR_STORE)
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "the store does not answer");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the store does not answer");
 	else if (err)
-		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such resource");
 	return err ? NULL : doc;
 }
 
@@ -89,7 +89,7 @@ static void reply_list(struct cf_request *req, const char *kind, const char *org
 	cf_store *st = req->srv->store;
 	if (!c.items || st->ops->doc_list(st, kind, org, LIST_MAX, list_one, &c)) {
 		json_decref(c.items);
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "the list cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the list cannot be read now");
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:o}", "items", c.items));
@@ -123,7 +123,7 @@ static cf_err org_write(struct cf_audit_tx *atx, struct cf_request *req)
 void cf_h_org_create(struct cf_request *req)
 {
 	req->write = org_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the organisation was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the organisation was not stored");
 }
 
 void cf_h_org_list(struct cf_request *req)
@@ -168,7 +168,7 @@ void cf_h_unit_create(struct cf_request *req)
 	if (!cf_identity_allowed(req, "units.create", req->params[0], NULL, NULL))
 		return;
 	req->write = unit_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the unit was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the unit was not stored");
 }
 
 void cf_h_unit_list(struct cf_request *req)
@@ -219,7 +219,7 @@ static struct user_ctx *user_target(struct cf_request *req, const char *action)
 	struct user_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
 		json_decref(u);
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return NULL;
 	}
 	c->user = u;
@@ -235,7 +235,7 @@ static cf_err save_user(struct cf_audit_tx *atx, struct cf_request *req, struct 
 	cf_err err = cf_doc_save(atx, &req->audit.fields, "user", cf_jstr(c->user, "id"),
 	                         cf_jstr(c->user, "org"), c->version + 1, c->user, "update");
 	if (err == CF_ERR_CONFLICT)
-		cf_reply_problem(&req->reply, 409, "conflict", "the user changed meanwhile; try again");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the user changed meanwhile; try again");
 	return err;
 }
 
@@ -253,7 +253,7 @@ void cf_h_user_role(struct cf_request *req)
 {
 	enum cf_role role = cf_role_parse(cf_jstr(req->json, "role"));
 	if (role == CF_ROLE_NONE || role == CF_ROLE_SUPERADMIN) {
-		cf_reply_problem(&req->reply, 422, "invalid-field",
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 		                 "field 'role' must be patient, secretary, professional or admin");
 		return;
 	}
@@ -261,7 +261,7 @@ void cf_h_user_role(struct cf_request *req)
 	if (!c)
 		return;
 	if (strcmp(cf_jstr(c->user, "role") ? cf_jstr(c->user, "role") : "", "superadmin") == 0) {
-		cf_reply_problem(&req->reply, 403, "forbidden", "a superadmin's role is not changed here");
+		cf_reply_problem(&req->reply, CF_P_FORBIDDEN, "a superadmin's role is not changed here");
 		return;
 	}
 	const char *unit = cf_jstr(req->json, "unit_id");
@@ -271,7 +271,7 @@ void cf_h_user_role(struct cf_request *req)
 		          strcmp(cf_jstr(u, "org") ? cf_jstr(u, "org") : "", cf_jstr(c->user, "org")) == 0;
 		json_decref(u);
 		if (!ok) {
-			cf_reply_problem(&req->reply, 422, "invalid-field",
+			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 			                 "field 'unit_id' is not a unit of the user's organisation");
 			return;
 		}
@@ -279,7 +279,7 @@ void cf_h_user_role(struct cf_request *req)
 	json_object_set_new(c->user, "role", json_string(cf_role_name(role)));
 	json_object_set_new(c->user, "unit", unit ? json_string(unit) : json_null());
 	req->write = role_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the role was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the role was not stored");
 }
 
 void cf_h_user_keys(struct cf_request *req)
@@ -310,7 +310,7 @@ void cf_h_user_sessions_revoke(struct cf_request *req)
 	if (!user_target(req, "users.sessions.revoke"))
 		return;
 	req->write = revoke_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the revocation was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the revocation was not stored");
 }
 
 /* --- devices --------------------------------------------------------------- */
@@ -344,7 +344,7 @@ static cf_err device_write(struct cf_audit_tx *atx, struct cf_request *req)
 	cf_err err = cf_doc_save(atx, &req->audit.fields, "device", cf_jstr(c->dev, "id"),
 	                         cf_jstr(c->dev, "org"), c->version + 1, c->dev, "update");
 	if (err == CF_ERR_CONFLICT)
-		cf_reply_problem(&req->reply, 409, "conflict", "the device changed meanwhile; try again");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the device changed meanwhile; try again");
 	if (!err)
 		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s}", "device_id",
 		                   cf_jstr(c->dev, "id"), "status", c->status));
@@ -363,13 +363,13 @@ static void device_change(struct cf_request *req, const char *action, const char
 	}
 	if (strcmp(cf_jstr(dev, "status") ? cf_jstr(dev, "status") : "", "wiped") == 0) {
 		json_decref(dev);
-		cf_reply_problem(&req->reply, 409, "conflict", "the device is wiped already");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the device is wiped already");
 		return;
 	}
 	struct device_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
 		json_decref(dev);
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	c->dev = dev;
@@ -378,7 +378,7 @@ static void device_change(struct cf_request *req, const char *action, const char
 	req->ctx = c;
 	req->ctx_free = device_ctx_free;
 	req->write = device_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the device change was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the device change was not stored");
 }
 
 void cf_h_device_approve(struct cf_request *req)
@@ -443,11 +443,11 @@ void cf_h_apikey_create(struct cf_request *req)
 	const char *allow = cf_jstr(req->json, "allow") ? cf_jstr(req->json, "allow") : "";
 	const char *label = cf_jstr(req->json, "label") ? cf_jstr(req->json, "label") : "";
 	if (cf_api_key_scopes_check(scopes, why, sizeof(why))) {
-		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'scopes': %s", why);
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'scopes': %s", why);
 		return;
 	}
 	if (cf_cidr_list_check(allow, why, sizeof(why))) {
-		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'allow': %s", why);
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'allow': %s", why);
 		return;
 	}
 	if (!cf_identity_allowed(req, "apikeys.manage", req->who.tenant, NULL, NULL))
@@ -455,7 +455,7 @@ void cf_h_apikey_create(struct cf_request *req)
 	struct apikey_ctx *c = calloc(1, sizeof(*c));
 	if (!c || cf_api_key_generate(c->text, sizeof(c->text), c->key.key_hash)) {
 		free(c);
-		cf_reply_problem(&req->reply, 503, "overloaded", "cannot make a key now");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "cannot make a key now");
 		return;
 	}
 	req->ctx = c;
@@ -469,7 +469,7 @@ void cf_h_apikey_create(struct cf_request *req)
 	snprintf(c->key.label, sizeof(c->key.label), "%s", label);
 	c->key.created_ms = cf_now_ms();
 	req->write = apikey_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the API key was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the API key was not stored");
 }
 
 struct keys_list {
@@ -498,7 +498,7 @@ void cf_h_apikey_list(struct cf_request *req)
 	cf_store *st = req->srv->store;
 	if (!l.items || st->ops->api_keys(st, key_item, &l)) {
 		json_decref(l.items);
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "keys cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "keys cannot be read now");
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:o}", "items", l.items));
@@ -510,13 +510,13 @@ static cf_err apikey_revoke_write(struct cf_audit_tx *atx, struct cf_request *re
 	cf_err err = atx->tx->st->ops->api_key_get(atx->tx, req->params[0], &k);
 	bool mine = !err && (req->who.role == CF_ROLE_SUPERADMIN || strcmp(k.tenant, req->who.tenant) == 0);
 	if (err == CF_ERR_NOT_FOUND || (!err && !mine)) {
-		cf_reply_problem(&req->reply, 404, "not-found", "no such API key");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such API key");
 		return CF_ERR_NOT_FOUND;
 	}
 	if (!err)
 		err = atx->tx->st->ops->api_key_revoke(atx->tx, k.id, cf_now_ms());
 	if (err == CF_ERR_CONFLICT) {
-		cf_reply_problem(&req->reply, 409, "conflict", "the key is revoked already");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the key is revoked already");
 		return err;
 	}
 	if (!err)
@@ -533,5 +533,5 @@ void cf_h_apikey_revoke(struct cf_request *req)
 	if (!cf_identity_allowed(req, "apikeys.manage", req->who.tenant, NULL, NULL))
 		return;
 	req->write = apikey_revoke_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the revocation was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the revocation was not stored");
 }

@@ -35,7 +35,7 @@ static cf_err deleg_write(struct cf_audit_tx *atx, struct cf_request *req)
 	cf_err err = cf_doc_save(atx, &req->audit.fields, "delegation", cf_jstr(c->doc, "id"),
 	                         cf_jstr(c->doc, "org"), c->version + 1, c->doc, op);
 	if (err == CF_ERR_CONFLICT)
-		cf_reply_problem(&req->reply, 409, "conflict", "the delegation changed meanwhile");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the delegation changed meanwhile");
 	else if (!err && c->version == 0)
 		cf_reply_json_take(&req->reply, 201, json_pack("{s:s}", "delegation_id",
 		                                               cf_jstr(c->doc, "id")));
@@ -51,13 +51,13 @@ void cf_h_delegation_create(struct cf_request *req)
 	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++)
 		known |= strcmp(scopes[i], scope) == 0;
 	if (!known) {
-		cf_reply_problem(&req->reply, 422, "invalid-field",
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 		                 "field 'scope' must be documents.administrative or appointments");
 		return;
 	}
 	json_t *to = NULL;
 	if (cf_doc_load(req->srv->store, NULL, "user", cf_jstr(req->json, "to_user"), &to, NULL)) {
-		cf_reply_problem(&req->reply, 404, "not-found", "no such user");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such user");
 		return;
 	}
 	bool ok = cf_identity_allowed(req, "delegations.create", cf_jstr(to, "org"), cf_jstr(to, "unit"),
@@ -67,7 +67,7 @@ void cf_h_delegation_create(struct cf_request *req)
 	if (!ok)
 		return;
 	if (!secretary) {
-		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'to_user' must be a secretary");
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'to_user' must be a secretary");
 		return;
 	}
 	struct deleg_ctx *c = calloc(1, sizeof(*c));
@@ -79,13 +79,13 @@ void cf_h_delegation_create(struct cf_request *req)
 		                   "scope", scope, "revoked", 0, "created_ms", (json_int_t)cf_now_ms());
 	if (!c || !c->doc) {
 		deleg_free(c);
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	req->ctx = c;
 	req->ctx_free = deleg_free;
 	req->write = deleg_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the delegation was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the delegation was not stored");
 }
 
 struct dlist {
@@ -116,7 +116,7 @@ void cf_h_delegation_list(struct cf_request *req)
 	cf_store *st = req->srv->store;
 	if (!l.items || st->ops->doc_list(st, "delegation", req->who.tenant, 1000, deleg_item, &l)) {
 		json_decref(l.items);
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "delegations cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "delegations cannot be read now");
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:o}", "items", l.items));
@@ -128,7 +128,7 @@ void cf_h_delegation_revoke(struct cf_request *req)
 	if (!c || cf_doc_load(req->srv->store, NULL, "delegation", req->params[0], &c->doc,
 	                      &c->version)) {
 		free(c);
-		cf_reply_problem(&req->reply, 404, "not-found", "no such delegation");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such delegation");
 		return;
 	}
 	req->ctx = c;
@@ -136,10 +136,10 @@ void cf_h_delegation_revoke(struct cf_request *req)
 	if (!cf_identity_allowed(req, "delegations.revoke", cf_jstr(c->doc, "org"), NULL, cf_jstr(c->doc, "from")))
 		return;
 	if (cf_jbool(c->doc, "revoked")) {
-		cf_reply_problem(&req->reply, 409, "conflict", "the delegation is revoked already");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the delegation is revoked already");
 		return;
 	}
 	json_object_set_new(c->doc, "revoked", json_true());
 	req->write = deleg_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the revocation was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the revocation was not stored");
 }

@@ -25,20 +25,20 @@ static const char *csr_field(struct cf_request *req, size_t *ret_len)
 	json_t *v;
 	json_object_foreach(req->json, key, v) {
 		if (strcmp(key, "csr") != 0) {
-			cf_reply_problem(&req->reply, 422, "invalid-field",
+			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 			                 "field '%.64s' is not accepted here", key);
 			return NULL;
 		}
 	}
 	const json_t *csr = json_object_get(req->json, "csr");
 	if (!csr) {
-		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'csr' is required");
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'csr' is required");
 		return NULL;
 	}
 	const char *s = json_string_value(csr);
 	size_t len = json_string_length(csr);
 	if (!s || len == 0 || len > CF_DEVCERT_CSR_MAX) {
-		cf_reply_problem(&req->reply, 422, "invalid-field",
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 		                 "field 'csr' must be a PEM certificate request of 1 to %d bytes",
 		                 CF_DEVCERT_CSR_MAX);
 		return NULL;
@@ -46,7 +46,7 @@ static const char *csr_field(struct cf_request *req, size_t *ret_len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c >= 0x7f) {
-			cf_reply_problem(&req->reply, 422, "invalid-field",
+			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 			                 "field 'csr' must be PEM text (ASCII lines)");
 			return NULL;
 		}
@@ -80,7 +80,7 @@ static cf_err cert_write(struct cf_audit_tx *atx, struct cf_request *req)
 	cf_err err = cf_doc_save(atx, &req->audit.fields, "device", cf_jstr(c->dev, "id"),
 	                         cf_jstr(c->dev, "org"), c->version + 1, c->dev, "update");
 	if (err == CF_ERR_CONFLICT) {
-		cf_reply_problem(&req->reply, 409, "conflict", "the device changed meanwhile; try again");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the device changed meanwhile; try again");
 		return err;
 	}
 	struct cf_devca *ca = cf_devca_current();
@@ -95,7 +95,7 @@ void cf_h_device_certificate(struct cf_request *req)
 {
 	struct cf_devca *ca = cf_devca_current();
 	if (!ca) {
-		cf_reply_problem(&req->reply, 503, "unavailable", "the device CA is not loaded");
+		cf_reply_problem(&req->reply, CF_P_UNAVAILABLE, "the device CA is not loaded");
 		return;
 	}
 	size_t csr_len = 0;
@@ -106,11 +106,11 @@ void cf_h_device_certificate(struct cf_request *req)
 	json_t *dev = NULL;
 	cf_err err = cf_doc_load(req->srv->store, NULL, "device", req->params[0], &dev, &v);
 	if (err == CF_ERR_STORE) {
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "the store does not answer");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the store does not answer");
 		return;
 	}
 	if (err) {
-		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such resource");
 		return;
 	}
 	if (!cf_identity_allowed_on_device(req, "devices.certificate", dev)) {
@@ -120,7 +120,7 @@ void cf_h_device_certificate(struct cf_request *req)
 	const char *status = cf_jstr(dev, "status");
 	if (status && strcmp(status, "wiped") == 0) {
 		json_decref(dev);
-		cf_reply_problem(&req->reply, 409, "conflict",
+		cf_reply_problem(&req->reply, CF_P_CONFLICT,
 		                 "the device is wiped: it gets no certificate");
 		return;
 	}
@@ -130,7 +130,7 @@ void cf_h_device_certificate(struct cf_request *req)
 	if (!c || !org || !id) {
 		free(c);
 		json_decref(dev);
-		cf_reply_problem(&req->reply, c ? 500 : 503, c ? "internal" : "overloaded",
+		cf_reply_problem(&req->reply, c ? CF_P_INTERNAL : CF_P_OVERLOADED,
 		                 c ? "the device document is incomplete" : "out of memory");
 		return;
 	}
@@ -141,9 +141,9 @@ void cf_h_device_certificate(struct cf_request *req)
 		free(c);
 		json_decref(dev);
 		if (err == CF_ERR_INVALID)
-			cf_reply_problem(&req->reply, 422, "invalid-field", "%s", why);
+			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "%s", why);
 		else
-			cf_reply_problem(&req->reply, 503, "unavailable", "%s", why);
+			cf_reply_problem(&req->reply, CF_P_UNAVAILABLE, "%s", why);
 		return;
 	}
 	c->dev = dev;
@@ -151,5 +151,5 @@ void cf_h_device_certificate(struct cf_request *req)
 	req->ctx = c;
 	req->ctx_free = cert_ctx_free;
 	req->write = cert_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the certificate was not recorded");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the certificate was not recorded");
 }

@@ -69,7 +69,7 @@ static cf_err find_invitation(cf_store *st, cf_tx *tx, const char *code, const c
 
 static void invalid_invitation(struct cf_request *req)
 {
-	cf_reply_problem(&req->reply, 401, "invalid-invitation",
+	cf_reply_problem(&req->reply, CF_P_INVALID_INVITATION,
 	                 "this invitation code is unknown, used, expired, or for another address");
 }
 
@@ -79,7 +79,7 @@ void cf_h_enrol_begin(struct cf_request *req)
 	cf_err err = find_invitation(req->srv->store, NULL, cf_jstr(req->json, "code"),
 	                             cf_jstr(req->json, "email"), &inv, NULL);
 	if (err == CF_ERR_STORE) {
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "invitations cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "invitations cannot be read now");
 		return;
 	}
 	if (err) {
@@ -160,7 +160,7 @@ static cf_err enrol_write(struct cf_audit_tx *atx, struct cf_request *req)
 	snprintf(key, sizeof(key), "email:%s", cf_jstr(inv, "email"));
 	if (st->ops->index_get(st, atx->tx, "user", key, found) == CF_OK) {
 		json_decref(inv);
-		cf_reply_problem(&req->reply, 409, "conflict", "an account already uses this address");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "an account already uses this address");
 		return CF_ERR_CONFLICT;
 	}
 	const struct cf_audit_fields *base = &req->audit.fields;
@@ -207,7 +207,7 @@ void cf_h_enrol(struct cf_request *req)
 	                             &inv, NULL);
 	if (err) {
 		if (err == CF_ERR_STORE)
-			cf_reply_problem(&req->reply, 503, "store-unavailable", "invitations cannot be read now");
+			cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "invitations cannot be read now");
 		else
 			invalid_invitation(req);
 		return;
@@ -217,20 +217,20 @@ void cf_h_enrol(struct cf_request *req)
 	const char *phone = cf_jstr(sf, "phone");
 	if (!method || (strcmp(method, "email") && strcmp(method, "sms"))) {
 		json_decref(inv);
-		cf_reply_problem(&req->reply, 422, "invalid-field",
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 		                 "field 'second_factor.method' must be email or sms");
 		return;
 	}
 	if ((strcmp(method, "sms") == 0 && (!phone || !cf_phone_e164_ok(phone))) ||
 	    (phone && !cf_phone_e164_ok(phone))) {
 		json_decref(inv);
-		cf_reply_problem(&req->reply, 422, "invalid-field",
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 		                 "field 'second_factor.phone' must be an E.164 number (+ and 8 to 15 digits)");
 		return;
 	}
 	if (!pin_ok(cf_jstr(b, "pin"))) {
 		json_decref(inv);
-		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'pin' must be 4 to 12 digits");
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'pin' must be 4 to 12 digits");
 		return;
 	}
 	struct enrol_ctx *c = calloc(1, sizeof(*c));
@@ -243,7 +243,7 @@ void cf_h_enrol(struct cf_request *req)
 	    cf_jget_b64(b, "device_pk", c->device_pk, 32, 32, NULL)) {
 		free(c);
 		json_decref(inv);
-		cf_reply_problem(&req->reply, 500, "internal", "cannot hash the credentials");
+		cf_reply_problem(&req->reply, CF_P_INTERNAL, "cannot hash the credentials");
 		return;
 	}
 	req->ctx = c;
@@ -271,7 +271,7 @@ void cf_h_enrol(struct cf_request *req)
 	sodium_memzero(pin_hash, sizeof(pin_hash));
 	json_decref(inv);
 	if (!c->user || !c->device) {
-		cf_reply_problem(&req->reply, 500, "internal", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_INTERNAL, "out of memory");
 		return;
 	}
 	/* A CSR with the enrolment: the device gets its certificate at once. */
@@ -280,17 +280,17 @@ void cf_h_enrol(struct cf_request *req)
 		struct cf_devca *ca = cf_devca_current();
 		char fp[65], why[200];
 		if (!ca) {
-			cf_reply_problem(&req->reply, 503, "unavailable", "the device CA is not loaded");
+			cf_reply_problem(&req->reply, CF_P_UNAVAILABLE, "the device CA is not loaded");
 			return;
 		}
 		if (cf_devca_issue(ca, csr, strlen(csr), c->device_id, c->org, (time_t)(now / 1000), 365,
 		                   &c->cert_pem, fp, why, sizeof(why))) {
-			cf_reply_problem(&req->reply, 422, "invalid-field", "field 'csr': %s", why);
+			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'csr': %s", why);
 			return;
 		}
 		json_object_set_new(c->device, "cert_sha256", json_string(fp));
 		json_object_set_new(c->device, "cert_issued_ms", json_integer((json_int_t)now));
 	}
 	req->write = enrol_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the enrolment was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the enrolment was not stored");
 }

@@ -88,7 +88,7 @@ static cf_err invite_write(struct cf_audit_tx *atx, struct cf_request *req)
 	cf_email_normalise(norm, sizeof(norm), cf_jstr(b, "email"));
 	snprintf(key, sizeof(key), "email:%s", norm);
 	if (atx->tx->st->ops->index_get(atx->tx->st, atx->tx, "user", key, found) == CF_OK) {
-		cf_reply_problem(&req->reply, 409, "conflict", "an account already uses this address");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "an account already uses this address");
 		return CF_ERR_CONFLICT;
 	}
 	cf_err err = cf_invitation_create(atx, &req->audit.fields, cf_jstr(b, "org_id"),
@@ -107,7 +107,7 @@ static cf_err invite_write(struct cf_audit_tx *atx, struct cf_request *req)
 	cf_err sent = cf_notify_email(req->srv->notifier, norm, "Your coffre invitation", text);
 	sodium_memzero(text, sizeof(text));
 	if (sent) {
-		cf_reply_problem(&req->reply, 503, "delivery-unavailable",
+		cf_reply_problem(&req->reply, CF_P_DELIVERY_UNAVAILABLE,
 		                 "the invitation e-mail cannot be sent now (e-mail not configured or busy)");
 		return CF_ERR_BUSY;
 	}
@@ -121,7 +121,7 @@ void cf_h_invite(struct cf_request *req)
 	const json_t *b = req->json;
 	enum cf_role role = cf_role_parse(cf_jstr(b, "role"));
 	if (role == CF_ROLE_NONE) {
-		cf_reply_problem(&req->reply, 422, "invalid-field",
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 		                 "field 'role' must be patient, secretary, professional, admin or superadmin");
 		return;
 	}
@@ -129,7 +129,7 @@ void cf_h_invite(struct cf_request *req)
 	json_t *org = NULL;
 	cf_store *st = req->srv->store;
 	if (cf_doc_load(st, NULL, "org", org_id, &org, NULL) != CF_OK) {
-		cf_reply_problem(&req->reply, 404, "not-found", "no such organisation");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such organisation");
 		return;
 	}
 	bool platform = strcmp(cf_jstr(org, "kind") ? cf_jstr(org, "kind") : "", "platform") == 0;
@@ -139,7 +139,7 @@ void cf_h_invite(struct cf_request *req)
 	/* Superadmins belong to the platform, and only a superadmin makes one. */
 	if ((role == CF_ROLE_SUPERADMIN) != platform ||
 	    (role == CF_ROLE_SUPERADMIN && req->who.role != CF_ROLE_SUPERADMIN)) {
-		cf_reply_problem(&req->reply, 403, "forbidden",
+		cf_reply_problem(&req->reply, CF_P_FORBIDDEN,
 		                 "superadmins are invited into the platform organisation, by a superadmin");
 		return;
 	}
@@ -150,18 +150,18 @@ void cf_h_invite(struct cf_request *req)
 		          strcmp(cf_jstr(unit, "org") ? cf_jstr(unit, "org") : "", org_id) == 0;
 		json_decref(unit);
 		if (!ok) {
-			cf_reply_problem(&req->reply, 422, "invalid-field",
+			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 			                 "field 'unit_id' is not a unit of this organisation");
 			return;
 		}
 	}
 	struct invite_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	req->ctx = c;
 	req->ctx_free = invite_free;
 	req->write = invite_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the invitation was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the invitation was not stored");
 }

@@ -43,7 +43,7 @@ const struct cf_spec cf_spec_second_factor_send = CF_SPEC(send_fields);
 
 static void login_failed(struct cf_request *req)
 {
-	cf_reply_problem(&req->reply, 401, "login-failed",
+	cf_reply_problem(&req->reply, CF_P_LOGIN_FAILED,
 	                 "the e-mail address, password or code is not right");
 }
 
@@ -191,7 +191,7 @@ static cf_err login_write(struct cf_audit_tx *atx, struct cf_request *req)
 	const char *sent = NULL;
 	if (c->code[0]) {
 		if (send_code(req, c->user, method, c->code) != CF_OK) {
-			cf_reply_problem(&req->reply, 503, "delivery-unavailable",
+			cf_reply_problem(&req->reply, CF_P_DELIVERY_UNAVAILABLE,
 			                 "the login code cannot be sent now (%s not configured or busy)",
 			                 method);
 			return CF_ERR_BUSY;
@@ -208,7 +208,7 @@ void cf_h_login(struct cf_request *req)
 	const char *email = cf_jstr(req->json, "email");
 	struct login_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	req->ctx = c;
@@ -228,7 +228,7 @@ void cf_h_login(struct cf_request *req)
 	sodium_memzero(auth_key, sizeof(auth_key));
 	if (err == CF_ERR_STORE) {
 		json_decref(user);
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "accounts cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "accounts cannot be read now");
 		return;
 	}
 	if (ok)
@@ -423,7 +423,7 @@ static struct sf_ctx *load_pending(struct cf_request *req, const char *pid)
 	cf_store *st = req->srv->store;
 	struct sf_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return NULL;
 	}
 	req->ctx = c;
@@ -445,12 +445,12 @@ void cf_h_second_factor(struct cf_request *req)
 	const char *code = cf_jstr(req->json, "code");
 	for (const char *q = code; *q; q++) {
 		if (*q < '0' || *q > '9') {
-			cf_reply_problem(&req->reply, 422, "invalid-field", "field 'code' must be 6 digits");
+			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'code' must be 6 digits");
 			return;
 		}
 	}
 	if (strcmp(method, "email") && strcmp(method, "sms") && strcmp(method, "totp")) {
-		cf_reply_problem(&req->reply, 422, "invalid-field",
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 		                 "field 'method' must be email, sms or totp");
 		return;
 	}
@@ -474,7 +474,7 @@ static cf_err send_write(struct cf_audit_tx *atx, struct cf_request *req)
 	cf_err err = new_pending(atx, req, c->user, pid, method, code,
 	                         json_object_get(c->pending, "device_pk"));
 	if (!err && send_code(req, c->user, method, code) != CF_OK) {
-		cf_reply_problem(&req->reply, 503, "delivery-unavailable",
+		cf_reply_problem(&req->reply, CF_P_DELIVERY_UNAVAILABLE,
 		                 "the code cannot be sent now (%s not configured or busy)", method);
 		err = CF_ERR_BUSY;
 	}
@@ -494,7 +494,7 @@ void cf_h_second_factor_send(struct cf_request *req)
 	const char *uid = cf_jstr(c->pending, "user");
 	if ((strcmp(method, "email") && strcmp(method, "sms")) ||
 	    (strcmp(method, "sms") == 0 && !cf_jstr(c->user, "phone"))) {
-		cf_reply_problem(&req->reply, 422, "invalid-field",
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 		                 "field 'method' must be email, or sms when a phone is set");
 		return;
 	}

@@ -47,11 +47,11 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	cf_err err = token_hash(token, key) ? cf_eph_load(st, NULL, "session", key, &s) :
 	                                      CF_ERR_NOT_FOUND;
 	if (err == CF_ERR_STORE) {
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "sessions cannot be checked now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "sessions cannot be checked now");
 		return false;
 	}
 	if (err) {
-		cf_reply_problem(&req->reply, 401, "unauthenticated",
+		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED,
 		                 "invalid, expired or revoked session");
 		return false;
 	}
@@ -59,7 +59,7 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	json_t *dev = NULL;
 	if (!device || cf_doc_load(st, NULL, "device", device, &dev, NULL)) {
 		json_decref(s);
-		cf_reply_problem(&req->reply, 401, "unauthenticated", "the session's device is unknown");
+		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED, "the session's device is unknown");
 		return false;
 	}
 	const char *dstatus = cf_jstr(dev, "status");
@@ -74,7 +74,7 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	if (!live) {
 		json_decref(user);
 		json_decref(s);
-		cf_reply_problem(&req->reply, 401, "unauthenticated",
+		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED,
 		                 "invalid, expired or revoked session");
 		return false;
 	}
@@ -93,7 +93,7 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	snprintf(req->session_key, sizeof(req->session_key), "%s", key);
 
 	if (wiped) {
-		cf_reply_problem(&req->reply, 403, "device-wiped",
+		cf_reply_problem(&req->reply, CF_P_DEVICE_WIPED,
 		                 "this device was wiped: its keys and data must be erased");
 		cf_reply_problem_extend(&req->reply, json_pack("{s:b}", "wipe", 1));
 		return false;
@@ -108,12 +108,12 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	}
 	const char *action = req->route->action;
 	if (locked && !allowed_while_locked(action)) {
-		cf_reply_problem(&req->reply, 401, "session-locked",
+		cf_reply_problem(&req->reply, CF_P_SESSION_LOCKED,
 		                 "the session is locked after inactivity; unlock it with the PIN");
 		return false;
 	}
 	if (pending && !allowed_while_pending(action)) {
-		cf_reply_problem(&req->reply, 403, "device-pending",
+		cf_reply_problem(&req->reply, CF_P_DEVICE_PENDING,
 		                 "this device awaits approval by an administrator");
 		return false;
 	}

@@ -38,7 +38,7 @@ static cf_err unlock_write(struct cf_audit_tx *atx, struct cf_request *req)
 	/* the session as it is now, not as this request first read it */
 	cf_err err = cf_eph_load(atx->tx->st, atx->tx, "session", req->session_key, &s);
 	if (err) {
-		cf_reply_problem(&req->reply, 401, "unauthenticated", "invalid, expired or revoked session");
+		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED, "invalid, expired or revoked session");
 		return CF_OK;
 	}
 	/* A lock this request found (idle timeout) holds even though the stored
@@ -66,13 +66,13 @@ static cf_err unlock_write(struct cf_audit_tx *atx, struct cf_request *req)
 		req->session = NULL;
 		if (!err)
 			err = wipe_device(atx, req, req->who.device);
-		cf_reply_problem(&req->reply, 403, "device-wiped",
+		cf_reply_problem(&req->reply, CF_P_DEVICE_WIPED,
 		                 "too many wrong PINs: the session is closed and this device is wiped");
 		cf_reply_problem_extend(&req->reply, json_pack("{s:b}", "wipe", 1));
 		return err;
 	}
 	json_object_set_new(s, "pin_failures", json_integer(failures));
-	cf_reply_problem(&req->reply, 401, "wrong-pin", "wrong PIN; %lld tries left",
+	cf_reply_problem(&req->reply, CF_P_WRONG_PIN, "wrong PIN; %lld tries left",
 	                 (long long)(PIN_TRIES - failures));
 	cf_reply_problem_extend(&req->reply, json_pack("{s:I}", "tries_left",
 	                                               (json_int_t)(PIN_TRIES - failures)));
@@ -85,13 +85,13 @@ void cf_h_unlock(struct cf_request *req)
 		return;
 	json_t *user = NULL;
 	if (cf_doc_load(req->srv->store, NULL, "user", req->who.id, &user, NULL)) {
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "the account cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the account cannot be read now");
 		return;
 	}
 	struct unlock_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
 		json_decref(user);
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	req->ctx = c;
@@ -101,7 +101,7 @@ void cf_h_unlock(struct cf_request *req)
 	c->ok = hash && cf_pwhash_str_verify(hash, (const uint8_t *)pin, strlen(pin)) == CF_OK;
 	json_decref(user);
 	req->write = unlock_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the unlock was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the unlock was not stored");
 }
 
 static cf_err logout_write(struct cf_audit_tx *atx, struct cf_request *req)
@@ -117,7 +117,7 @@ static cf_err logout_write(struct cf_audit_tx *atx, struct cf_request *req)
 void cf_h_logout(struct cf_request *req)
 {
 	req->write = logout_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the logout was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the logout was not stored");
 }
 
 void cf_h_me(struct cf_request *req)
@@ -127,7 +127,7 @@ void cf_h_me(struct cf_request *req)
 	if (cf_doc_load(st, NULL, "user", req->who.id, &user, NULL) ||
 	    cf_doc_load(st, NULL, "device", req->who.device, &dev, NULL)) {
 		json_decref(user);
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "the account cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the account cannot be read now");
 		return;
 	}
 	json_t *factors = json_pack("[s]", "email");
