@@ -27,6 +27,7 @@
 #include "server/request.h"
 #include "server/router.h"
 #include "server/tls.h"
+#include "util/cleanup.h"
 #include "util/encoding.h"
 #include "util/log.h"
 
@@ -118,8 +119,12 @@ static void request_free(struct cf_request *req)
 {
 	if (!req)
 		return;
-	json_decref(req->json);
+	/* The body, its parsed form and its bound fields may hold secrets. */
+	cf_json_wipe_decref(req->json);
+	sodium_memzero(&req->args, sizeof(req->args));
 	json_decref(req->session);
+	if (req->body)
+		sodium_memzero(req->body, req->body_len);
 	free(req->body);
 	if (req->ctx_free)
 		req->ctx_free(req->ctx);

@@ -134,7 +134,11 @@ static bool stage_body(struct cf_request *req)
 		return false;
 	}
 	char why[256];
-	if (cf_spec_check(req->json, r->body, why, sizeof(why))) {
+	if (r->body->size > sizeof(req->args)) {
+		cf_reply_problem(&req->reply, CF_P_INTERNAL, "the body spec does not fit the request");
+		return false;
+	}
+	if (cf_spec_bind(req->json, r->body, req->args.bytes, why, sizeof(why))) {
 		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "%s", why);
 		return false;
 	}

@@ -71,24 +71,14 @@ static cf_err hash_text(const char *s, char out[CF_PWHASH_STR_BYTES])
 	return cf_pwhash_str(out, (const uint8_t *)s, strlen(s));
 }
 
-static cf_err hash_b64(const json_t *b, const char *field, char out[CF_PWHASH_STR_BYTES])
+static cf_err hash_key(const uint8_t key[32], char out[CF_PWHASH_STR_BYTES])
 {
-	uint8_t raw[32];
-	if (cf_jget_b64(b, field, raw, sizeof(raw), 32, NULL))
-		return CF_ERR_INVALID;
-	cf_err err = cf_pwhash_str(out, raw, sizeof(raw));
-	sodium_memzero(raw, sizeof(raw));
-	return err;
+	return cf_pwhash_str(out, key, 32);
 }
 
-static bool verify_b64(const json_t *b, const char *field, const char *hash)
+static bool verify_key(const uint8_t key[32], const char *hash)
 {
-	uint8_t raw[32];
-	if (!hash || cf_jget_b64(b, field, raw, sizeof(raw), 32, NULL))
-		return false;
-	bool ok = cf_pwhash_str_verify(hash, raw, sizeof(raw)) == CF_OK;
-	sodium_memzero(raw, sizeof(raw));
-	return ok;
+	return hash && cf_pwhash_str_verify(hash, key, 32) == CF_OK;
 }
 
 /* --- TOTP ------------------------------------------------------------------ */
@@ -137,8 +127,13 @@ void cf_h_totp_begin(struct cf_request *req)
 		pending_write(req, totp_begin_write);
 }
 
-static const struct cf_field code_fields[] = { { "code", CF_FT_STRING, true, 6, 6 } };
-const struct cf_spec cf_spec_totp_confirm = CF_SPEC(code_fields);
+struct code_args {
+	const char *code;
+};
+static const struct cf_field code_fields[] = {
+	CF_F_STRING(struct code_args, code, "code", true, 6, 6),
+};
+const struct cf_spec cf_spec_totp_confirm = CF_SPEC_BIND(code_fields, struct code_args);
 
 static cf_err totp_confirm_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
@@ -169,7 +164,7 @@ void cf_h_totp_confirm(struct cf_request *req)
 	                          json_object_get(c->user, "totp_pending"));
 	uint8_t secret[20];
 	c->ok = probe && cf_totp_secret_open(req->srv, probe, secret) == CF_OK &&
-	        cf_totp_verify(cf_jstr(req->json, "code"), secret, sizeof(secret), cf_now_ms() / 1000,
+	        cf_totp_verify(CF_ARGS(req, struct code_args)->code, secret, sizeof(secret), cf_now_ms() / 1000,
 	                       1, &c->step) == CF_OK;
 	sodium_memzero(secret, sizeof(secret));
 	json_decref(probe);
@@ -192,18 +187,17 @@ void cf_h_totp_disable(struct cf_request *req)
 
 /* --- PIN, phone ------------------------------------------------------------- */
 
-static const struct cf_field pin_fields[] = { { "pin", CF_FT_STRING, true, 4, 12 } };
-const struct cf_spec cf_spec_pin = CF_SPEC(pin_fields);
+struct pin_args {
+	const char *pin;
+};
+static const struct cf_field pin_fields[] = {
+	CF_F_DIGITS(struct pin_args, pin, "pin", true, 4, 12),
+};
+const struct cf_spec cf_spec_pin = CF_SPEC_BIND(pin_fields, struct pin_args);
 
 void cf_h_pin(struct cf_request *req)
 {
-	const char *pin = cf_jstr(req->json, "pin");
-	for (const char *p = pin; *p; p++) {
-		if (*p < '0' || *p > '9') {
-			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'pin' must be 4 to 12 digits");
-			return;
-		}
-	}
+	const char *pin = CF_ARGS(req, struct pin_args)->pin;
 	struct acct_ctx *c = acct_load(req, req->who.id);
 	char hash[CF_PWHASH_STR_BYTES];
 	if (!c || hash_text(pin, hash))
@@ -213,17 +207,17 @@ void cf_h_pin(struct cf_request *req)
 	pending_write(req, save_204);
 }
 
-static const struct cf_field phone_fields[] = { { "phone", CF_FT_STRING, true, 9, 16 } };
-const struct cf_spec cf_spec_phone = CF_SPEC(phone_fields);
+struct phone_args {
+	const char *phone;
+};
+static const struct cf_field phone_fields[] = {
+	CF_F_PHONE(struct phone_args, phone, "phone", true),
+};
+const struct cf_spec cf_spec_phone = CF_SPEC_BIND(phone_fields, struct phone_args);
 
 void cf_h_phone(struct cf_request *req)
 {
-	const char *phone = cf_jstr(req->json, "phone");
-	if (!cf_phone_e164_ok(phone)) {
-		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
-		                 "field 'phone' must be an E.164 number (+ and 8 to 15 digits)");
-		return;
-	}
+	const char *phone = CF_ARGS(req, struct phone_args)->phone;
 	struct acct_ctx *c = acct_load(req, req->who.id);
 	if (!c)
 		return;
@@ -233,34 +227,45 @@ void cf_h_phone(struct cf_request *req)
 
 /* --- recovery code ------------------------------------------------------------ */
 
-static const struct cf_field rc_fields[] = {
-	{ "recovery_auth", CF_FT_B64URL, true, 32, 32 },
-	{ "recovery_bundle", CF_FT_B64URL, true, 60, 4096 },
+struct rc_args {
+	uint8_t recovery_auth[32];
+	const char *recovery_bundle;
 };
-const struct cf_spec cf_spec_recovery_code = CF_SPEC(rc_fields);
+static const struct cf_field rc_fields[] = {
+	CF_F_B64FIX(struct rc_args, recovery_auth, "recovery_auth", true),
+	CF_F_B64(struct rc_args, recovery_bundle, "recovery_bundle", true, 60, 4096),
+};
+const struct cf_spec cf_spec_recovery_code = CF_SPEC_BIND(rc_fields, struct rc_args);
 
 void cf_h_recovery_code(struct cf_request *req)
 {
+	const struct rc_args *a = CF_ARGS(req, struct rc_args);
 	struct acct_ctx *c = acct_load(req, req->who.id);
 	char hash[CF_PWHASH_STR_BYTES];
-	if (!c || hash_b64(req->json, "recovery_auth", hash))
+	if (!c || hash_key(a->recovery_auth, hash))
 		return;
 	/* The old code stops working: its hash and its bundle are replaced. */
 	json_object_set_new(c->user, "recovery_hash", json_string(hash));
-	json_object_set(c->user, "recovery_bundle", json_object_get(req->json, "recovery_bundle"));
+	json_object_set_new(c->user, "recovery_bundle", json_string(a->recovery_bundle));
 	sodium_memzero(hash, sizeof(hash));
 	pending_write(req, save_204);
 }
 
 /* --- password (with a session) -------------------------------------------------- */
 
-static const struct cf_field pw_fields[] = {
-	{ "auth_key", CF_FT_B64URL, true, 32, 32 },
-	{ "new_salt", CF_FT_B64URL, true, 16, 16 },
-	{ "new_auth_key", CF_FT_B64URL, true, 32, 32 },
-	{ "new_bundle", CF_FT_B64URL, true, 60, 4096 },
+struct pw_args {
+	uint8_t auth_key[32];
+	const char *new_salt;
+	uint8_t new_auth_key[32];
+	const char *new_bundle;
 };
-const struct cf_spec cf_spec_password = CF_SPEC(pw_fields);
+static const struct cf_field pw_fields[] = {
+	CF_F_B64FIX(struct pw_args, auth_key, "auth_key", true),
+	CF_F_B64(struct pw_args, new_salt, "new_salt", true, 16, 16),
+	CF_F_B64FIX(struct pw_args, new_auth_key, "new_auth_key", true),
+	CF_F_B64(struct pw_args, new_bundle, "new_bundle", true, 60, 4096),
+};
+const struct cf_spec cf_spec_password = CF_SPEC_BIND(pw_fields, struct pw_args);
 
 static cf_err password_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
@@ -280,14 +285,15 @@ void cf_h_password(struct cf_request *req)
 	struct acct_ctx *c = acct_load(req, req->who.id);
 	if (!c || !cf_attempts_allowed(req, CF_ATT_PASSWORD, req->who.id))
 		return;
-	c->ok = verify_b64(req->json, "auth_key", cf_jstr(c->user, "auth_hash"));
+	const struct pw_args *a = CF_ARGS(req, struct pw_args);
+	c->ok = verify_key(a->auth_key, cf_jstr(c->user, "auth_hash"));
 	char hash[CF_PWHASH_STR_BYTES];
 	if (c->ok) {
-		if (hash_b64(req->json, "new_auth_key", hash))
+		if (hash_key(a->new_auth_key, hash))
 			return;
 		json_object_set_new(c->user, "auth_hash", json_string(hash));
-		json_object_set(c->user, "salt", json_object_get(req->json, "new_salt"));
-		json_object_set(c->user, "bundle", json_object_get(req->json, "new_bundle"));
+		json_object_set_new(c->user, "salt", json_string(a->new_salt));
+		json_object_set_new(c->user, "bundle", json_string(a->new_bundle));
 		sodium_memzero(hash, sizeof(hash));
 	}
 	pending_write(req, password_write);
@@ -304,8 +310,13 @@ void cf_h_password_salt(struct cf_request *req)
 
 /* --- recovery of a forgotten password (no session) ------------------------------- */
 
-static const struct cf_field rb_fields[] = { { "email", CF_FT_EMAIL, true, 3, 254 } };
-const struct cf_spec cf_spec_recover_begin = CF_SPEC(rb_fields);
+struct email_args {
+	const char *email;
+};
+static const struct cf_field rb_fields[] = {
+	CF_F_EMAIL(struct email_args, email, "email", true),
+};
+const struct cf_spec cf_spec_recover_begin = CF_SPEC_BIND(rb_fields, struct email_args);
 
 /* Stable fake answers for unknown addresses: HMAC of the server secret. */
 static void fake_bytes(const struct cf_server *srv, const char *what, const char *email,
@@ -323,7 +334,7 @@ static void fake_bytes(const struct cf_server *srv, const char *what, const char
 
 void cf_h_recover_begin(struct cf_request *req)
 {
-	const char *email = cf_jstr(req->json, "email");
+	const char *email = CF_ARGS(req, struct email_args)->email;
 	json_t *user = NULL;
 	uint8_t salt[16];
 	cf_random_bytes(salt, sizeof(salt));
@@ -345,20 +356,27 @@ void cf_h_recover_begin(struct cf_request *req)
 		"t_cost", CF_ARGON2_T_MIN, "m_cost_kib", CF_ARGON2_M_MIN_KIB));
 }
 
-static const struct cf_field rec_fields[] = {
-	{ "email", CF_FT_EMAIL, true, 3, 254 },
-	{ "recovery_auth", CF_FT_B64URL, true, 32, 32 },
-	{ "salt", CF_FT_B64URL, true, 16, 16 },
-	{ "auth_key", CF_FT_B64URL, true, 32, 32 },
-	{ "bundle", CF_FT_B64URL, true, 60, 4096 },
+struct rec_args {
+	const char *email;
+	uint8_t recovery_auth[32];
+	const char *salt;
+	uint8_t auth_key[32];
+	const char *bundle;
 };
-const struct cf_spec cf_spec_recover = CF_SPEC(rec_fields);
+static const struct cf_field rec_fields[] = {
+	CF_F_EMAIL(struct rec_args, email, "email", true),
+	CF_F_B64FIX(struct rec_args, recovery_auth, "recovery_auth", true),
+	CF_F_B64(struct rec_args, salt, "salt", true, 16, 16),
+	CF_F_B64FIX(struct rec_args, auth_key, "auth_key", true),
+	CF_F_B64(struct rec_args, bundle, "bundle", true, 60, 4096),
+};
+const struct cf_spec cf_spec_recover = CF_SPEC_BIND(rec_fields, struct rec_args);
 
 static cf_err recover_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct acct_ctx *c = req->ctx;
 	char account[65], norm[256];
-	cf_email_normalise(norm, sizeof(norm), cf_jstr(req->json, "email"));
+	cf_email_normalise(norm, sizeof(norm), CF_ARGS(req, struct rec_args)->email);
 	cf_sha256_hex(account, norm, strlen(norm));
 	cf_err err = cf_attempts_record(atx, req, CF_ATT_PASSWORD, account, c->ok);
 	if (err)
@@ -376,9 +394,9 @@ static cf_err recover_write(struct cf_audit_tx *atx, struct cf_request *req)
 
 void cf_h_recover(struct cf_request *req)
 {
-	const json_t *b = req->json;
+	const struct rec_args *a = CF_ARGS(req, struct rec_args);
 	char account[65], norm[256];
-	cf_email_normalise(norm, sizeof(norm), cf_jstr(b, "email"));
+	cf_email_normalise(norm, sizeof(norm), a->email);
 	cf_sha256_hex(account, norm, strlen(norm));
 	if (!cf_attempts_allowed(req, CF_ATT_PASSWORD, account))
 		return;
@@ -389,18 +407,18 @@ void cf_h_recover(struct cf_request *req)
 	}
 	req->ctx = c;
 	req->ctx_free = acct_free;
-	bool found = cf_user_by_email(req->srv->store, NULL, cf_jstr(b, "email"), &c->user,
+	bool found = cf_user_by_email(req->srv->store, NULL, a->email, &c->user,
 	                              &c->version) == CF_OK;
 	const char *hash = found && cf_jstr(c->user, "recovery_hash") ?
 	                   cf_jstr(c->user, "recovery_hash") : cf_dummy_pwhash();
-	c->ok = verify_b64(b, "recovery_auth", hash) && found;
+	c->ok = verify_key(a->recovery_auth, hash) && found;
 	char newhash[CF_PWHASH_STR_BYTES];
 	if (c->ok) {
-		if (hash_b64(b, "auth_key", newhash))
+		if (hash_key(a->auth_key, newhash))
 			return;
 		json_object_set_new(c->user, "auth_hash", json_string(newhash));
-		json_object_set(c->user, "salt", json_object_get(b, "salt"));
-		json_object_set(c->user, "bundle", json_object_get(b, "bundle"));
+		json_object_set_new(c->user, "salt", json_string(a->salt));
+		json_object_set_new(c->user, "bundle", json_string(a->bundle));
 		sodium_memzero(newhash, sizeof(newhash));
 	}
 	pending_write(req, recover_write);

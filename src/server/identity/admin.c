@@ -97,19 +97,24 @@ static void reply_list(struct cf_request *req, const char *kind, const char *org
 
 /* --- organisations and units ---------------------------------------------- */
 
-static const struct cf_field org_fields[] = {
-	{ "name", CF_FT_STRING, true, 1, 200 },
-	{ "device_approval", CF_FT_BOOL, false, 0, 0 },
+struct org_args {
+	const char *name;
+	bool device_approval;
 };
-const struct cf_spec cf_spec_org = CF_SPEC(org_fields);
+static const struct cf_field org_fields[] = {
+	CF_F_STRING(struct org_args, name, "name", true, 1, 200),
+	CF_F_BOOL(struct org_args, device_approval, "device_approval", false),
+};
+const struct cf_spec cf_spec_org = CF_SPEC_BIND(org_fields, struct org_args);
 
 static cf_err org_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
+	const struct org_args *a = CF_ARGS(req, struct org_args);
 	char id[33];
 	cf_new_id_hex(id);
-	json_t *org = json_pack("{s:s, s:s, s:O, s:b, s:I}", "id", id, "kind", "org",
-	                        "name", json_object_get(req->json, "name"), "device_approval",
-	                        cf_jbool(req->json, "device_approval"), "created_ms",
+	json_t *org = json_pack("{s:s, s:s, s:s, s:b, s:I}", "id", id, "kind", "org",
+	                        "name", a->name, "device_approval",
+	                        a->device_approval, "created_ms",
 	                        (json_int_t)cf_now_ms());
 	if (!org)
 		return CF_ERR_NOMEM;
@@ -132,26 +137,32 @@ void cf_h_org_list(struct cf_request *req)
 	reply_list(req, "org", NULL, fields, NULL, NULL);
 }
 
-static const struct cf_field unit_fields[] = {
-	{ "name", CF_FT_STRING, true, 1, 200 },
-	{ "enc_pk", CF_FT_B64URL, false, 32, 32 },
+struct unit_args {
+	const char *name;
+	const char *enc_pk;   /* base64url of 32 bytes, or NULL */
 };
-const struct cf_spec cf_spec_unit = CF_SPEC(unit_fields);
+static const struct cf_field unit_fields[] = {
+	CF_F_STRING(struct unit_args, name, "name", true, 1, 200),
+	CF_F_B64(struct unit_args, enc_pk, "enc_pk", false, 32, 32),
+};
+const struct cf_spec cf_spec_unit = CF_SPEC_BIND(unit_fields, struct unit_args);
 
 static cf_err unit_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
+	const struct unit_args *a = CF_ARGS(req, struct unit_args);
 	char id[33];
 	cf_new_id_hex(id);
 	const char *org = req->params[0];
-	json_t *unit = json_pack("{s:s, s:s, s:O, s:O?, s:I}", "id", id, "org", org,
-	                         "name", json_object_get(req->json, "name"),
-	                         "enc_pk", json_object_get(req->json, "enc_pk"),
+	json_t *unit = json_pack("{s:s, s:s, s:s, s:s?, s:I}", "id", id, "org", org,
+	                         "name", a->name, "enc_pk", a->enc_pk,
 	                         "created_ms", (json_int_t)cf_now_ms());
 	if (!unit)
 		return CF_ERR_NOMEM;
 	cf_err err = cf_doc_save(atx, &req->audit.fields, "unit", id, org, 1, unit, "create");
 	uint8_t pk[32];
-	if (!err && cf_jget_b64(req->json, "enc_pk", pk, sizeof(pk), 32, NULL) == CF_OK)
+	size_t got = 0;
+	if (!err && a->enc_pk &&
+	    cf_b64url_decode(pk, sizeof(pk), &got, a->enc_pk, strlen(a->enc_pk)) == CF_OK && got == 32)
 		err = cf_key_register(atx, &req->audit.fields, "unit", id, pk, 32, NULL);
 	json_decref(unit);
 	if (!err)
@@ -187,11 +198,18 @@ void cf_h_user_list(struct cf_request *req)
 
 /* --- users: role, keys, sessions ------------------------------------------- */
 
-static const struct cf_field role_fields[] = {
-	{ "role", CF_FT_STRING, true, 5, 12 },
-	{ "unit_id", CF_FT_ID, false, 0, 0 },
+/* Roles an admin may give (a superadmin is invited, never promoted). */
+static const char *const given_roles[] = { "patient", "secretary", "professional", "admin", NULL };
+
+struct role_args {
+	const char *role;
+	const char *unit_id;
 };
-const struct cf_spec cf_spec_role = CF_SPEC(role_fields);
+static const struct cf_field role_fields[] = {
+	CF_F_ENUM(struct role_args, role, "role", true, given_roles),
+	CF_F_ID(struct role_args, unit_id, "unit_id", false),
+};
+const struct cf_spec cf_spec_role = CF_SPEC_BIND(role_fields, struct role_args);
 
 struct user_ctx {
 	json_t *user;
@@ -251,12 +269,8 @@ static cf_err role_write(struct cf_audit_tx *atx, struct cf_request *req)
 
 void cf_h_user_role(struct cf_request *req)
 {
-	enum cf_role role = cf_role_parse(cf_jstr(req->json, "role"));
-	if (role == CF_ROLE_NONE || role == CF_ROLE_SUPERADMIN) {
-		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
-		                 "field 'role' must be patient, secretary, professional or admin");
-		return;
-	}
+	const struct role_args *a = CF_ARGS(req, struct role_args);
+	enum cf_role role = cf_role_parse(a->role);
 	struct user_ctx *c = user_target(req, "users.role");
 	if (!c)
 		return;
@@ -264,7 +278,7 @@ void cf_h_user_role(struct cf_request *req)
 		cf_reply_problem(&req->reply, CF_P_FORBIDDEN, "a superadmin's role is not changed here");
 		return;
 	}
-	const char *unit = cf_jstr(req->json, "unit_id");
+	const char *unit = a->unit_id;
 	if (unit) {
 		json_t *u = NULL;
 		bool ok = cf_doc_load(req->srv->store, NULL, "unit", unit, &u, NULL) == CF_OK &&
@@ -393,12 +407,17 @@ void cf_h_device_wipe(struct cf_request *req)
 
 /* --- API keys of an organisation ------------------------------------------ */
 
-static const struct cf_field apikey_fields[] = {
-	{ "scopes", CF_FT_STRING, true, 1, 200 },
-	{ "allow", CF_FT_STRING, false, 0, 500 },
-	{ "label", CF_FT_STRING, false, 0, 64 },
+struct apikey_args {
+	const char *scopes;
+	const char *allow;   /* NULL: from anywhere */
+	const char *label;
 };
-const struct cf_spec cf_spec_apikey = CF_SPEC(apikey_fields);
+static const struct cf_field apikey_fields[] = {
+	CF_F_CHECKED(struct apikey_args, scopes, "scopes", true, 1, 200, cf_api_key_scopes_check),
+	CF_F_CHECKED(struct apikey_args, allow, "allow", false, 0, 500, cf_cidr_list_check),
+	CF_F_STRING(struct apikey_args, label, "label", false, 0, 64),
+};
+const struct cf_spec cf_spec_apikey = CF_SPEC_BIND(apikey_fields, struct apikey_args);
 
 struct apikey_ctx {
 	struct cf_api_key key;
@@ -438,18 +457,10 @@ static cf_err apikey_write(struct cf_audit_tx *atx, struct cf_request *req)
 
 void cf_h_apikey_create(struct cf_request *req)
 {
-	char why[200];
-	const char *scopes = cf_jstr(req->json, "scopes");
-	const char *allow = cf_jstr(req->json, "allow") ? cf_jstr(req->json, "allow") : "";
-	const char *label = cf_jstr(req->json, "label") ? cf_jstr(req->json, "label") : "";
-	if (cf_api_key_scopes_check(scopes, why, sizeof(why))) {
-		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'scopes': %s", why);
-		return;
-	}
-	if (cf_cidr_list_check(allow, why, sizeof(why))) {
-		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'allow': %s", why);
-		return;
-	}
+	const struct apikey_args *a = CF_ARGS(req, struct apikey_args);
+	const char *scopes = a->scopes;
+	const char *allow = a->allow ? a->allow : "";
+	const char *label = a->label ? a->label : "";
 	if (!cf_identity_allowed(req, "apikeys.manage", req->who.tenant, NULL, NULL))
 		return;
 	struct apikey_ctx *c = calloc(1, sizeof(*c));

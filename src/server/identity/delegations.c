@@ -7,13 +7,17 @@
 
 #include "server/identity/identity.h"
 
-static const char *const scopes[] = { "documents.administrative", "appointments" };
+static const char *const scopes[] = { "documents.administrative", "appointments", NULL };
 
-static const struct cf_field deleg_fields[] = {
-	{ "to_user", CF_FT_ID, true, 0, 0 },
-	{ "scope", CF_FT_STRING, true, 3, 64 },
+struct deleg_args {
+	const char *to_user;
+	const char *scope;
 };
-const struct cf_spec cf_spec_delegation = CF_SPEC(deleg_fields);
+static const struct cf_field deleg_fields[] = {
+	CF_F_ID(struct deleg_args, to_user, "to_user", true),
+	CF_F_ENUM(struct deleg_args, scope, "scope", true, scopes),
+};
+const struct cf_spec cf_spec_delegation = CF_SPEC_BIND(deleg_fields, struct deleg_args);
 
 struct deleg_ctx {
 	json_t *doc;
@@ -46,17 +50,10 @@ static cf_err deleg_write(struct cf_audit_tx *atx, struct cf_request *req)
 
 void cf_h_delegation_create(struct cf_request *req)
 {
-	const char *scope = cf_jstr(req->json, "scope");
-	bool known = false;
-	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++)
-		known |= strcmp(scopes[i], scope) == 0;
-	if (!known) {
-		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
-		                 "field 'scope' must be documents.administrative or appointments");
-		return;
-	}
+	const struct deleg_args *a = CF_ARGS(req, struct deleg_args);
+	const char *scope = a->scope;
 	json_t *to = NULL;
-	if (cf_doc_load(req->srv->store, NULL, "user", cf_jstr(req->json, "to_user"), &to, NULL)) {
+	if (cf_doc_load(req->srv->store, NULL, "user", a->to_user, &to, NULL)) {
 		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such user");
 		return;
 	}
@@ -75,7 +72,7 @@ void cf_h_delegation_create(struct cf_request *req)
 	cf_new_id_hex(id);
 	if (c)
 		c->doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I}", "id", id, "org", req->who.tenant,
-		                   "from", req->who.id, "to", cf_jstr(req->json, "to_user"),
+		                   "from", req->who.id, "to", a->to_user,
 		                   "scope", scope, "revoked", 0, "created_ms", (json_int_t)cf_now_ms());
 	if (!c || !c->doc) {
 		deleg_free(c);

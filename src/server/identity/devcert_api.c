@@ -14,46 +14,14 @@
 #include "server/devcert.h"
 #include "server/identity/identity.h"
 
-/* The body is {csr: PEM}. PEM is multi-line, which the declarative string
- * type refuses (no control characters), so the one field is checked here. */
-const struct cf_spec cf_spec_device_certificate = { NULL, 0, true };
-
-/* The csr member if the body is exactly {csr: PEM text}; else answers 422. */
-static const char *csr_field(struct cf_request *req, size_t *ret_len)
-{
-	const char *key;
-	json_t *v;
-	json_object_foreach(req->json, key, v) {
-		if (strcmp(key, "csr") != 0) {
-			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
-			                 "field '%.64s' is not accepted here", key);
-			return NULL;
-		}
-	}
-	const json_t *csr = json_object_get(req->json, "csr");
-	if (!csr) {
-		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'csr' is required");
-		return NULL;
-	}
-	const char *s = json_string_value(csr);
-	size_t len = json_string_length(csr);
-	if (!s || len == 0 || len > CF_DEVCERT_CSR_MAX) {
-		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
-		                 "field 'csr' must be a PEM certificate request of 1 to %d bytes",
-		                 CF_DEVCERT_CSR_MAX);
-		return NULL;
-	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c >= 0x7f) {
-			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
-			                 "field 'csr' must be PEM text (ASCII lines)");
-			return NULL;
-		}
-	}
-	*ret_len = len;
-	return s;
-}
+/* The body is {csr: PEM}: a multi-line text, which the PEM type admits. */
+struct cert_args {
+	const char *csr;
+};
+static const struct cf_field cert_fields[] = {
+	CF_F_PEM(struct cert_args, csr, "csr", true, 1, CF_DEVCERT_CSR_MAX),
+};
+const struct cf_spec cf_spec_device_certificate = CF_SPEC_BIND(cert_fields, struct cert_args);
 
 struct cert_ctx {
 	json_t *dev;
@@ -98,10 +66,8 @@ void cf_h_device_certificate(struct cf_request *req)
 		cf_reply_problem(&req->reply, CF_P_UNAVAILABLE, "the device CA is not loaded");
 		return;
 	}
-	size_t csr_len = 0;
-	const char *csr = csr_field(req, &csr_len);
-	if (!csr)
-		return;
+	const char *csr = CF_ARGS(req, struct cert_args)->csr;
+	size_t csr_len = strlen(csr);
 	uint64_t v = 0;
 	json_t *dev = NULL;
 	cf_err err = cf_doc_load(req->srv->store, NULL, "device", req->params[0], &dev, &v);

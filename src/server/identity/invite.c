@@ -14,13 +14,22 @@
 
 #define CODE_BYTES 20
 
-static const struct cf_field invite_fields[] = {
-	{ "email", CF_FT_EMAIL, true, 3, 254 },
-	{ "role", CF_FT_STRING, true, 5, 12 },
-	{ "org_id", CF_FT_ID, true, 0, 0 },
-	{ "unit_id", CF_FT_ID, false, 0, 0 },
+static const char *const roles[] = { "patient", "secretary", "professional", "admin",
+                                     "superadmin", NULL };
+
+struct invite_args {
+	const char *email;
+	const char *role;
+	const char *org_id;
+	const char *unit_id;  /* NULL: no unit */
 };
-const struct cf_spec cf_spec_invite = CF_SPEC(invite_fields);
+static const struct cf_field invite_fields[] = {
+	CF_F_EMAIL(struct invite_args, email, "email", true),
+	CF_F_ENUM(struct invite_args, role, "role", true, roles),
+	CF_F_ID(struct invite_args, org_id, "org_id", true),
+	CF_F_ID(struct invite_args, unit_id, "unit_id", false),
+};
+const struct cf_spec cf_spec_invite = CF_SPEC_BIND(invite_fields, struct invite_args);
 
 /* "ABCD-EFGH-…" from 20 bytes: 32 base32 characters in groups of 4. */
 static void format_code(char *out, size_t cap, const uint8_t raw[CODE_BYTES])
@@ -83,17 +92,17 @@ static void invite_free(void *p)
 static cf_err invite_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct invite_ctx *c = req->ctx;
-	const json_t *b = req->json;
+	const struct invite_args *a = CF_ARGS(req, struct invite_args);
 	char key[300], found[65], norm[256];
-	cf_email_normalise(norm, sizeof(norm), cf_jstr(b, "email"));
+	cf_email_normalise(norm, sizeof(norm), a->email);
 	snprintf(key, sizeof(key), "email:%s", norm);
 	if (atx->tx->st->ops->index_get(atx->tx->st, atx->tx, "user", key, found) == CF_OK) {
 		cf_reply_problem(&req->reply, CF_P_CONFLICT, "an account already uses this address");
 		return CF_ERR_CONFLICT;
 	}
-	cf_err err = cf_invitation_create(atx, &req->audit.fields, cf_jstr(b, "org_id"),
-	                                  cf_jstr(b, "unit_id"), cf_jstr(b, "role"),
-	                                  cf_jstr(b, "email"), req->who.id,
+	cf_err err = cf_invitation_create(atx, &req->audit.fields, a->org_id,
+	                                  a->unit_id, a->role,
+	                                  a->email, req->who.id,
 	                                  req->srv->cfg.invitation_ttl_s * 1000, c->code,
 	                                  sizeof(c->code), c->id);
 	if (err)
@@ -118,14 +127,9 @@ static cf_err invite_write(struct cf_audit_tx *atx, struct cf_request *req)
 
 void cf_h_invite(struct cf_request *req)
 {
-	const json_t *b = req->json;
-	enum cf_role role = cf_role_parse(cf_jstr(b, "role"));
-	if (role == CF_ROLE_NONE) {
-		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
-		                 "field 'role' must be patient, secretary, professional, admin or superadmin");
-		return;
-	}
-	const char *org_id = cf_jstr(b, "org_id");
+	const struct invite_args *a = CF_ARGS(req, struct invite_args);
+	enum cf_role role = cf_role_parse(a->role);
+	const char *org_id = a->org_id;
 	json_t *org = NULL;
 	cf_store *st = req->srv->store;
 	if (cf_doc_load(st, NULL, "org", org_id, &org, NULL) != CF_OK) {
@@ -143,7 +147,7 @@ void cf_h_invite(struct cf_request *req)
 		                 "superadmins are invited into the platform organisation, by a superadmin");
 		return;
 	}
-	const char *unit_id = cf_jstr(b, "unit_id");
+	const char *unit_id = a->unit_id;
 	if (unit_id) {
 		json_t *unit = NULL;
 		bool ok = cf_doc_load(st, NULL, "unit", unit_id, &unit, NULL) == CF_OK &&

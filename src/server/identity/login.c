@@ -21,25 +21,39 @@
 #define CODE_TTL_MS (10 * 60 * 1000)
 #define CODE_TRIES 5
 
+struct login_args {
+	const char *email;
+	uint8_t auth_key[32];   /* a secret: wiped with the request */
+	const char *device_pk;  /* base64url of 32 bytes, kept as text */
+};
 static const struct cf_field login_fields[] = {
-	{ "email", CF_FT_EMAIL, true, 3, 254 },
-	{ "auth_key", CF_FT_B64URL, true, 32, 32 },
-	{ "device_pk", CF_FT_B64URL, true, 32, 32 },
+	CF_F_EMAIL(struct login_args, email, "email", true),
+	CF_F_B64FIX(struct login_args, auth_key, "auth_key", true),
+	CF_F_B64(struct login_args, device_pk, "device_pk", true, 32, 32),
 };
-const struct cf_spec cf_spec_login = CF_SPEC(login_fields);
+const struct cf_spec cf_spec_login = CF_SPEC_BIND(login_fields, struct login_args);
 
-static const struct cf_field sf_fields[] = {
-	{ "pending", CF_FT_ID, true, 0, 0 },
-	{ "method", CF_FT_STRING, true, 3, 5 },
-	{ "code", CF_FT_STRING, true, 6, 6 },
+static const char *const sf_methods[] = { "email", "sms", "totp", NULL };
+static const char *const send_methods[] = { "email", "sms", NULL };
+
+/* second-factor and second-factor/send (which has no code) */
+struct sf_args {
+	const char *pending;
+	const char *method;
+	const char *code;
 };
-const struct cf_spec cf_spec_second_factor = CF_SPEC(sf_fields);
+static const struct cf_field sf_fields[] = {
+	CF_F_ID(struct sf_args, pending, "pending", true),
+	CF_F_ENUM(struct sf_args, method, "method", true, sf_methods),
+	CF_F_DIGITS(struct sf_args, code, "code", true, 6, 6),
+};
+const struct cf_spec cf_spec_second_factor = CF_SPEC_BIND(sf_fields, struct sf_args);
 
 static const struct cf_field send_fields[] = {
-	{ "pending", CF_FT_ID, true, 0, 0 },
-	{ "method", CF_FT_STRING, true, 3, 5 },
+	CF_F_ID(struct sf_args, pending, "pending", true),
+	CF_F_ENUM(struct sf_args, method, "method", true, send_methods),
 };
-const struct cf_spec cf_spec_second_factor_send = CF_SPEC(send_fields);
+const struct cf_spec cf_spec_second_factor_send = CF_SPEC_BIND(send_fields, struct sf_args);
 
 static void login_failed(struct cf_request *req)
 {
@@ -154,7 +168,7 @@ static void login_free(void *p)
 /* A pending login with a fresh code for method (none for TOTP). */
 static cf_err new_pending(struct cf_audit_tx *atx, struct cf_request *req, const json_t *user,
                           const char *pending, const char *method, char code[8],
-                          const json_t *device_pk)
+                          const char *device_pk)
 {
 	char mac[65] = "";
 	code[0] = '\0';
@@ -163,7 +177,7 @@ static cf_err new_pending(struct cf_audit_tx *atx, struct cf_request *req, const
 		code_mac(mac, req->srv->secret, pending, code);
 	}
 	uint64_t expires = cf_now_ms() + CODE_TTL_MS;
-	json_t *doc = json_pack("{s:s, s:s, s:s, s:O, s:I, s:i}", "user", cf_jstr(user, "id"),
+	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i}", "user", cf_jstr(user, "id"),
 	                        "method", method, "code_mac", mac, "device_pk", device_pk,
 	                        "expires_ms", (json_int_t)expires, "tries", 0);
 	if (!doc)
@@ -185,7 +199,7 @@ static cf_err login_write(struct cf_audit_tx *atx, struct cf_request *req)
 	}
 	const char *method = preferred(c->user);
 	err = new_pending(atx, req, c->user, c->pending, method, c->code,
-	                  json_object_get(req->json, "device_pk"));
+	                  CF_ARGS(req, struct login_args)->device_pk);
 	if (err)
 		return err;
 	const char *sent = NULL;
@@ -205,7 +219,8 @@ static cf_err login_write(struct cf_audit_tx *atx, struct cf_request *req)
 
 void cf_h_login(struct cf_request *req)
 {
-	const char *email = cf_jstr(req->json, "email");
+	const struct login_args *a = CF_ARGS(req, struct login_args);
+	const char *email = a->email;
 	struct login_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
 		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
@@ -216,16 +231,13 @@ void cf_h_login(struct cf_request *req)
 	account_key(c->account, email);
 	if (!cf_attempts_allowed(req, CF_ATT_PASSWORD, c->account))
 		return;
-	uint8_t auth_key[32];
-	cf_jget_b64(req->json, "auth_key", auth_key, sizeof(auth_key), 32, NULL);
 	json_t *user = NULL;
 	cf_err err = cf_user_by_email(req->srv->store, NULL, email, &user, NULL);
 	bool active = !err && strcmp(cf_jstr(user, "status") ? cf_jstr(user, "status") : "",
 	                             "active") == 0;
 	const char *hash = active && cf_jstr(user, "auth_hash") ? cf_jstr(user, "auth_hash") :
 	                   cf_dummy_pwhash();
-	bool ok = cf_pwhash_str_verify(hash, auth_key, sizeof(auth_key)) == CF_OK && active;
-	sodium_memzero(auth_key, sizeof(auth_key));
+	bool ok = cf_pwhash_str_verify(hash, a->auth_key, sizeof(a->auth_key)) == CF_OK && active;
 	if (err == CF_ERR_STORE) {
 		json_decref(user);
 		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "accounts cannot be read now");
@@ -292,7 +304,7 @@ static bool check_code(struct cf_request *req, struct sf_ctx *c, const char *met
 	if (!want || strcmp(want, method) != 0)
 		return false;
 	char mac[65];
-	code_mac(mac, req->srv->secret, cf_jstr(req->json, "pending"), code);
+	code_mac(mac, req->srv->secret, CF_ARGS(req, struct sf_args)->pending, code);
 	const char *stored = cf_jstr(c->pending, "code_mac");
 	return stored && strlen(stored) == 64 && sodium_memcmp(mac, stored, 64) == 0;
 }
@@ -349,7 +361,8 @@ static cf_err sf_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct sf_ctx *c = req->ctx;
 	cf_store *st = atx->tx->st;
-	const char *pid = cf_jstr(req->json, "pending");
+	const struct sf_args *a = CF_ARGS(req, struct sf_args);
+	const char *pid = a->pending;
 	const char *uid = cf_jstr(c->user, "id");
 	json_t *p = NULL;
 	/* Re-read inside the transaction: tries and single use hold under races. */
@@ -357,7 +370,7 @@ static cf_err sf_write(struct cf_audit_tx *atx, struct cf_request *req)
 		login_failed(req);
 		return CF_OK;
 	}
-	if (c->ok && strcmp(cf_jstr(req->json, "method"), "totp") == 0) {
+	if (c->ok && strcmp(a->method, "totp") == 0) {
 		char key[100];
 		snprintf(key, sizeof(key), "%s:%llu", uid, (unsigned long long)c->totp_step);
 		json_t *used = NULL;
@@ -440,21 +453,9 @@ static struct sf_ctx *load_pending(struct cf_request *req, const char *pid)
 
 void cf_h_second_factor(struct cf_request *req)
 {
-	const char *pid = cf_jstr(req->json, "pending");
-	const char *method = cf_jstr(req->json, "method");
-	const char *code = cf_jstr(req->json, "code");
-	for (const char *q = code; *q; q++) {
-		if (*q < '0' || *q > '9') {
-			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'code' must be 6 digits");
-			return;
-		}
-	}
-	if (strcmp(method, "email") && strcmp(method, "sms") && strcmp(method, "totp")) {
-		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
-		                 "field 'method' must be email, sms or totp");
-		return;
-	}
-	struct sf_ctx *c = load_pending(req, pid);
+	const struct sf_args *a = CF_ARGS(req, struct sf_args);
+	const char *method = a->method, *code = a->code;
+	struct sf_ctx *c = load_pending(req, a->pending);
 	if (!c)
 		return;
 	const char *uid = cf_jstr(c->pending, "user");
@@ -468,11 +469,11 @@ void cf_h_second_factor(struct cf_request *req)
 static cf_err send_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct sf_ctx *c = req->ctx;
-	const char *method = cf_jstr(req->json, "method");
-	const char *pid = cf_jstr(req->json, "pending");
+	const char *method = CF_ARGS(req, struct sf_args)->method;
+	const char *pid = CF_ARGS(req, struct sf_args)->pending;
 	char code[8];
 	cf_err err = new_pending(atx, req, c->user, pid, method, code,
-	                         json_object_get(c->pending, "device_pk"));
+	                         cf_jstr(c->pending, "device_pk"));
 	if (!err && send_code(req, c->user, method, code) != CF_OK) {
 		cf_reply_problem(&req->reply, CF_P_DELIVERY_UNAVAILABLE,
 		                 "the code cannot be sent now (%s not configured or busy)", method);
@@ -486,14 +487,13 @@ static cf_err send_write(struct cf_audit_tx *atx, struct cf_request *req)
 
 void cf_h_second_factor_send(struct cf_request *req)
 {
-	const char *pid = cf_jstr(req->json, "pending");
-	const char *method = cf_jstr(req->json, "method");
-	struct sf_ctx *c = load_pending(req, pid);
+	const char *method = CF_ARGS(req, struct sf_args)->method;
+	struct sf_ctx *c = load_pending(req, CF_ARGS(req, struct sf_args)->pending);
 	if (!c)
 		return;
 	const char *uid = cf_jstr(c->pending, "user");
-	if ((strcmp(method, "email") && strcmp(method, "sms")) ||
-	    (strcmp(method, "sms") == 0 && !cf_jstr(c->user, "phone"))) {
+	/* the spec admits email and sms; sms only for an account with a phone */
+	if (strcmp(method, "sms") == 0 && !cf_jstr(c->user, "phone")) {
 		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 		                 "field 'method' must be email, or sms when a phone is set");
 		return;

@@ -8,10 +8,14 @@
 
 #define PIN_TRIES 5
 
-static const struct cf_field unlock_fields[] = {
-	{ "pin", CF_FT_STRING, true, 4, 12 },
+/* Any text of PIN length: a malformed PIN is a wrong PIN, and counts. */
+struct unlock_args {
+	const char *pin;
 };
-const struct cf_spec cf_spec_unlock = CF_SPEC(unlock_fields);
+static const struct cf_field unlock_fields[] = {
+	CF_F_STRING(struct unlock_args, pin, "pin", true, 4, 12),
+};
+const struct cf_spec cf_spec_unlock = CF_SPEC_BIND(unlock_fields, struct unlock_args);
 
 struct unlock_ctx {
 	bool ok;
@@ -96,7 +100,7 @@ void cf_h_unlock(struct cf_request *req)
 	}
 	req->ctx = c;
 	req->ctx_free = free;
-	const char *pin = cf_jstr(req->json, "pin");
+	const char *pin = CF_ARGS(req, struct unlock_args)->pin;
 	const char *hash = cf_jstr(user, "pin_hash");
 	c->ok = hash && cf_pwhash_str_verify(hash, (const uint8_t *)pin, strlen(pin)) == CF_OK;
 	json_decref(user);
