@@ -14,7 +14,7 @@
 #include "util/encoding.h"
 
 struct acct_ctx {
-	json_t *user;
+	struct cf_user user;
 	uint64_t version;
 	bool ok;
 	uint64_t step;
@@ -24,7 +24,7 @@ static void acct_free(void *p)
 {
 	struct acct_ctx *c = p;
 	if (c)
-		json_decref(c->user);
+		cf_user_clear(&c->user);
 	free(c);
 }
 
@@ -32,7 +32,7 @@ static void acct_free(void *p)
 static struct acct_ctx *acct_load(struct cf_request *req, const char *user_id)
 {
 	struct acct_ctx *c = calloc(1, sizeof(*c));
-	if (!c || cf_doc_load(req->srv->store, NULL, "user", user_id, &c->user, &c->version)) {
+	if (!c || cf_user_load(req->srv->store, NULL, user_id, &c->user, &c->version)) {
 		free(c);
 		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the account cannot be read now");
 		return NULL;
@@ -45,8 +45,8 @@ static struct acct_ctx *acct_load(struct cf_request *req, const char *user_id)
 static cf_err acct_save(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct acct_ctx *c = req->ctx;
-	cf_err err = cf_doc_save(atx, &req->audit.fields, "user", cf_jstr(c->user, "id"),
-	                         cf_jstr(c->user, "org"), c->version + 1, c->user, "update");
+	cf_err err = cf_doc_save(atx, &req->audit.fields, "user", c->user.id, c->user.org,
+	                         c->version + 1, c->user.doc, "update");
 	if (err == CF_ERR_CONFLICT)
 		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the account changed meanwhile; try again");
 	return err;
@@ -84,7 +84,7 @@ static bool verify_key(const uint8_t key[32], const char *hash)
 /* --- TOTP ------------------------------------------------------------------ */
 
 static cf_err totp_seal(const struct cf_server *srv, const char *uid, const uint8_t secret[20],
-                        json_t **ret)
+                        char *ret, size_t cap)
 {
 	uint8_t sealed[12 + 20 + 16], key[32];
 	cf_random_bytes(sealed, 12);
@@ -93,7 +93,7 @@ static cf_err totp_seal(const struct cf_server *srv, const char *uid, const uint
 	cf_err err = cf_aead_seal(sealed + 12, secret, 20, (const uint8_t *)uid, strlen(uid), sealed, key);
 	sodium_memzero(key, sizeof(key));
 	if (!err)
-		*ret = cf_jb64(sealed, sizeof(sealed));
+		err = cf_b64url_encode(ret, cap, sealed, sizeof(sealed));
 	return err;
 }
 
@@ -102,18 +102,19 @@ static cf_err totp_begin_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct acct_ctx *c = req->ctx;
 	uint8_t secret[20];
-	char b32[40], uri[200];
-	json_t *sealed = NULL;
+	char b32[40], uri[200], sealed[80];
 	cf_random_bytes(secret, sizeof(secret));
-	cf_err err = totp_seal(req->srv, cf_jstr(c->user, "id"), secret, &sealed);
+	cf_err err = totp_seal(req->srv, c->user.id, secret, sealed, sizeof(sealed));
 	cf_base32_encode(b32, sizeof(b32), secret, sizeof(secret));
 	sodium_memzero(secret, sizeof(secret));
 	if (err)
 		return err;
-	json_object_set_new(c->user, "totp_pending", sealed);
-	err = acct_save(atx, req);
+	c->user.totp_pending = sealed;
+	err = cf_user_update(&c->user);
+	if (!err)
+		err = acct_save(atx, req);
 	snprintf(uri, sizeof(uri), "otpauth://totp/coffre:%s?secret=%s&issuer=coffre&algorithm=SHA1"
-	         "&digits=6&period=30", cf_jstr(c->user, "id"), b32);
+	         "&digits=6&period=30", c->user.id, b32);
 	if (!err)
 		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s}", "secret", b32, "uri", uri));
 	sodium_memzero(b32, sizeof(b32));
@@ -145,9 +146,10 @@ static cf_err totp_confirm_write(struct cf_audit_tx *atx, struct cf_request *req
 		cf_reply_problem(&req->reply, CF_P_WRONG_CODE, "the code does not match the new secret");
 		return CF_OK;
 	}
-	json_object_set(c->user, "totp", json_object_get(c->user, "totp_pending"));
-	json_object_del(c->user, "totp_pending");
-	return save_204(atx, req);
+	c->user.totp = c->user.totp_pending;
+	c->user.totp_pending = NULL;
+	err = cf_user_update(&c->user);
+	return err ? err : save_204(atx, req);
 }
 
 void cf_h_totp_confirm(struct cf_request *req)
@@ -155,28 +157,24 @@ void cf_h_totp_confirm(struct cf_request *req)
 	struct acct_ctx *c = acct_load(req, req->who.id);
 	if (!c || !cf_attempts_allowed(req, CF_ATT_CODE, req->who.id))
 		return;
-	if (!cf_jstr(c->user, "totp_pending")) {
+	if (!c->user.totp_pending) {
 		cf_reply_problem(&req->reply, CF_P_CONFLICT, "start with POST /v1/me/totp/begin");
 		return;
 	}
-	/* cf_totp_secret_open reads "totp": look at the pending one */
-	json_t *probe = json_pack("{s:s, s:O}", "id", cf_jstr(c->user, "id"), "totp",
-	                          json_object_get(c->user, "totp_pending"));
 	uint8_t secret[20];
-	c->ok = probe && cf_totp_secret_open(req->srv, probe, secret) == CF_OK &&
+	c->ok = cf_totp_secret_open(req->srv, c->user.id, c->user.totp_pending, secret) == CF_OK &&
 	        cf_totp_verify(CF_ARGS(req, struct code_args)->code, secret, sizeof(secret), cf_now_ms() / 1000,
 	                       1, &c->step) == CF_OK;
 	sodium_memzero(secret, sizeof(secret));
-	json_decref(probe);
 	pending_write(req, totp_confirm_write);
 }
 
 static cf_err totp_disable_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct acct_ctx *c = req->ctx;
-	json_object_del(c->user, "totp");
-	json_object_del(c->user, "totp_pending");
-	return save_204(atx, req);
+	c->user.totp = c->user.totp_pending = NULL;
+	cf_err err = cf_user_update(&c->user);
+	return err ? err : save_204(atx, req);
 }
 
 void cf_h_totp_disable(struct cf_request *req)
@@ -202,8 +200,11 @@ void cf_h_pin(struct cf_request *req)
 	char hash[CF_PWHASH_STR_BYTES];
 	if (!c || hash_text(pin, hash))
 		return;
-	json_object_set_new(c->user, "pin_hash", json_string(hash));
+	c->user.pin_hash = hash;
+	cf_err err = cf_user_update(&c->user);
 	sodium_memzero(hash, sizeof(hash));
+	if (err)
+		return;
 	pending_write(req, save_204);
 }
 
@@ -221,7 +222,9 @@ void cf_h_phone(struct cf_request *req)
 	struct acct_ctx *c = acct_load(req, req->who.id);
 	if (!c)
 		return;
-	json_object_set_new(c->user, "phone", json_string(phone));
+	c->user.phone = phone;
+	if (cf_user_update(&c->user))
+		return;
 	pending_write(req, save_204);
 }
 
@@ -245,9 +248,12 @@ void cf_h_recovery_code(struct cf_request *req)
 	if (!c || hash_key(a->recovery_auth, hash))
 		return;
 	/* The old code stops working: its hash and its bundle are replaced. */
-	json_object_set_new(c->user, "recovery_hash", json_string(hash));
-	json_object_set_new(c->user, "recovery_bundle", json_string(a->recovery_bundle));
+	c->user.recovery_hash = hash;
+	c->user.recovery_bundle = a->recovery_bundle;
+	cf_err err = cf_user_update(&c->user);
 	sodium_memzero(hash, sizeof(hash));
+	if (err)
+		return;
 	pending_write(req, save_204);
 }
 
@@ -286,15 +292,18 @@ void cf_h_password(struct cf_request *req)
 	if (!c || !cf_attempts_allowed(req, CF_ATT_PASSWORD, req->who.id))
 		return;
 	const struct pw_args *a = CF_ARGS(req, struct pw_args);
-	c->ok = verify_key(a->auth_key, cf_jstr(c->user, "auth_hash"));
+	c->ok = verify_key(a->auth_key, c->user.auth_hash);
 	char hash[CF_PWHASH_STR_BYTES];
 	if (c->ok) {
 		if (hash_key(a->new_auth_key, hash))
 			return;
-		json_object_set_new(c->user, "auth_hash", json_string(hash));
-		json_object_set_new(c->user, "salt", json_string(a->new_salt));
-		json_object_set_new(c->user, "bundle", json_string(a->new_bundle));
+		c->user.auth_hash = hash;
+		c->user.salt = a->new_salt;
+		c->user.bundle = a->new_bundle;
+		cf_err err = cf_user_update(&c->user);
 		sodium_memzero(hash, sizeof(hash));
+		if (err)
+			return;
 	}
 	pending_write(req, password_write);
 }
@@ -335,15 +344,15 @@ static void fake_bytes(const struct cf_server *srv, const char *what, const char
 void cf_h_recover_begin(struct cf_request *req)
 {
 	const char *email = CF_ARGS(req, struct email_args)->email;
-	json_t *user = NULL;
+	struct cf_user user = { 0 };
 	uint8_t salt[16];
 	cf_random_bytes(salt, sizeof(salt));
 	if (cf_user_by_email(req->srv->store, NULL, email, &user, NULL) == CF_OK) {
-		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:O, s:o, s:i, s:i}",
-			"user_id", cf_jstr(user, "id"), "recovery_bundle",
-			json_object_get(user, "recovery_bundle"), "salt", cf_jb64(salt, sizeof(salt)),
+		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s?, s:o, s:i, s:i}",
+			"user_id", user.id, "recovery_bundle", user.recovery_bundle,
+			"salt", cf_jb64(salt, sizeof(salt)),
 			"t_cost", CF_ARGON2_T_MIN, "m_cost_kib", CF_ARGON2_M_MIN_KIB));
-		json_decref(user);
+		cf_user_clear(&user);
 		return;
 	}
 	uint8_t id[16], bundle[92];
@@ -387,9 +396,9 @@ static cf_err recover_write(struct cf_audit_tx *atx, struct cf_request *req)
 		return CF_OK;
 	}
 	/* a new password ends every session */
-	json_object_set_new(c->user, "session_epoch",
-	                    json_integer(cf_jint(c->user, "session_epoch") + 1));
-	return save_204(atx, req);
+	c->user.session_epoch++;
+	err = cf_user_update(&c->user);
+	return err ? err : save_204(atx, req);
 }
 
 void cf_h_recover(struct cf_request *req)
@@ -409,17 +418,20 @@ void cf_h_recover(struct cf_request *req)
 	req->ctx_free = acct_free;
 	bool found = cf_user_by_email(req->srv->store, NULL, a->email, &c->user,
 	                              &c->version) == CF_OK;
-	const char *hash = found && cf_jstr(c->user, "recovery_hash") ?
-	                   cf_jstr(c->user, "recovery_hash") : cf_dummy_pwhash();
+	const char *hash = found && c->user.recovery_hash ? c->user.recovery_hash :
+	                   cf_dummy_pwhash();
 	c->ok = verify_key(a->recovery_auth, hash) && found;
 	char newhash[CF_PWHASH_STR_BYTES];
 	if (c->ok) {
 		if (hash_key(a->auth_key, newhash))
 			return;
-		json_object_set_new(c->user, "auth_hash", json_string(newhash));
-		json_object_set_new(c->user, "salt", json_string(a->salt));
-		json_object_set_new(c->user, "bundle", json_string(a->bundle));
+		c->user.auth_hash = newhash;
+		c->user.salt = a->salt;
+		c->user.bundle = a->bundle;
+		cf_err err = cf_user_update(&c->user);
 		sodium_memzero(newhash, sizeof(newhash));
+		if (err)
+			return;
 	}
 	pending_write(req, recover_write);
 }

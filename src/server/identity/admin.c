@@ -42,14 +42,36 @@ static json_t *load_or_404(struct cf_request *req, const char *kind, const char 
 	return err ? NULL : doc;
 }
 
-bool cf_identity_allowed_on_device(struct cf_request *req, const char *action, const json_t *dev)
+/* The user or device of an id, typed, or answers (404, 503, 500). */
+static bool user_or_404(struct cf_request *req, const char *id, struct cf_user *ret,
+                        uint64_t *ret_version)
 {
-	json_t *owner = NULL;
-	const char *unit = NULL;
-	if (cf_doc_load(req->srv->store, NULL, "user", cf_jstr(dev, "user"), &owner, NULL) == CF_OK)
-		unit = cf_jstr(owner, "unit");
-	bool ok = cf_identity_allowed(req, action, cf_jstr(dev, "org"), unit, cf_jstr(dev, "user"));
-	json_decref(owner);
+	json_t *doc = load_or_404(req, "user", id, ret_version);
+	if (doc && cf_user_decode(doc, ret)) {
+		cf_reply_problem(&req->reply, CF_P_INTERNAL, "the user document is incomplete");
+		return false;
+	}
+	return doc != NULL;
+}
+
+static bool device_or_404(struct cf_request *req, const char *id, struct cf_device *ret,
+                          uint64_t *ret_version)
+{
+	json_t *doc = load_or_404(req, "device", id, ret_version);
+	if (doc && cf_device_decode(doc, ret)) {
+		cf_reply_problem(&req->reply, CF_P_INTERNAL, "the device document is incomplete");
+		return false;
+	}
+	return doc != NULL;
+}
+
+bool cf_identity_allowed_on_device(struct cf_request *req, const char *action,
+                                   const struct cf_device *dev)
+{
+	struct cf_user owner = { 0 };
+	cf_user_load(req->srv->store, NULL, dev->user, &owner, NULL);
+	bool ok = cf_identity_allowed(req, action, dev->org, owner.unit, dev->user);
+	cf_user_clear(&owner);
 	return ok;
 }
 
@@ -212,7 +234,7 @@ static const struct cf_field role_fields[] = {
 const struct cf_spec cf_spec_role = CF_SPEC_BIND(role_fields, struct role_args);
 
 struct user_ctx {
-	json_t *user;
+	struct cf_user user;
 	uint64_t version;
 };
 
@@ -220,23 +242,23 @@ static void user_ctx_free(void *p)
 {
 	struct user_ctx *c = p;
 	if (c)
-		json_decref(c->user);
+		cf_user_clear(&c->user);
 	free(c);
 }
 
 static struct user_ctx *user_target(struct cf_request *req, const char *action)
 {
 	uint64_t v = 0;
-	json_t *u = load_or_404(req, "user", req->params[0], &v);
-	if (!u)
+	struct cf_user u = { 0 };
+	if (!user_or_404(req, req->params[0], &u, &v))
 		return NULL;
-	if (!cf_identity_allowed(req, action, cf_jstr(u, "org"), cf_jstr(u, "unit"), cf_jstr(u, "id"))) {
-		json_decref(u);
+	if (!cf_identity_allowed(req, action, u.org, u.unit, u.id)) {
+		cf_user_clear(&u);
 		return NULL;
 	}
 	struct user_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		json_decref(u);
+		cf_user_clear(&u);
 		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return NULL;
 	}
@@ -250,8 +272,8 @@ static struct user_ctx *user_target(struct cf_request *req, const char *action)
 /* Saves the next version of the target user, if nobody changed it meanwhile. */
 static cf_err save_user(struct cf_audit_tx *atx, struct cf_request *req, struct user_ctx *c)
 {
-	cf_err err = cf_doc_save(atx, &req->audit.fields, "user", cf_jstr(c->user, "id"),
-	                         cf_jstr(c->user, "org"), c->version + 1, c->user, "update");
+	cf_err err = cf_doc_save(atx, &req->audit.fields, "user", c->user.id, c->user.org,
+	                         c->version + 1, c->user.doc, "update");
 	if (err == CF_ERR_CONFLICT)
 		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the user changed meanwhile; try again");
 	return err;
@@ -274,7 +296,7 @@ void cf_h_user_role(struct cf_request *req)
 	struct user_ctx *c = user_target(req, "users.role");
 	if (!c)
 		return;
-	if (strcmp(cf_jstr(c->user, "role") ? cf_jstr(c->user, "role") : "", "superadmin") == 0) {
+	if (c->user.role && strcmp(c->user.role, "superadmin") == 0) {
 		cf_reply_problem(&req->reply, CF_P_FORBIDDEN, "a superadmin's role is not changed here");
 		return;
 	}
@@ -282,7 +304,7 @@ void cf_h_user_role(struct cf_request *req)
 	if (unit) {
 		json_t *u = NULL;
 		bool ok = cf_doc_load(req->srv->store, NULL, "unit", unit, &u, NULL) == CF_OK &&
-		          strcmp(cf_jstr(u, "org") ? cf_jstr(u, "org") : "", cf_jstr(c->user, "org")) == 0;
+		          strcmp(cf_jstr(u, "org") ? cf_jstr(u, "org") : "", c->user.org) == 0;
 		json_decref(u);
 		if (!ok) {
 			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
@@ -290,30 +312,34 @@ void cf_h_user_role(struct cf_request *req)
 			return;
 		}
 	}
-	json_object_set_new(c->user, "role", json_string(cf_role_name(role)));
-	json_object_set_new(c->user, "unit", unit ? json_string(unit) : json_null());
+	c->user.role = cf_role_name(role);
+	c->user.unit = unit;
+	if (cf_user_update(&c->user)) {
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
+		return;
+	}
 	req->write = role_write;
 	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the role was not stored");
 }
 
 void cf_h_user_keys(struct cf_request *req)
 {
-	json_t *u = load_or_404(req, "user", req->params[0], NULL);
-	if (!u)
+	struct cf_user u = { 0 };
+	if (!user_or_404(req, req->params[0], &u, NULL))
 		return;
-	if (cf_identity_allowed(req, "users.keys", cf_jstr(u, "org"), cf_jstr(u, "unit"), cf_jstr(u, "id")))
-		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:O, s:O}", "user_id",
-		                   cf_jstr(u, "id"), "sign_pk", json_object_get(u, "sign_pk"),
-		                   "enc_pk", json_object_get(u, "enc_pk")));
-	json_decref(u);
+	if (cf_identity_allowed(req, "users.keys", u.org, u.unit, u.id))
+		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s?, s:s?}", "user_id",
+		                   u.id, "sign_pk", u.sign_pk, "enc_pk", u.enc_pk));
+	cf_user_clear(&u);
 }
 
 static cf_err revoke_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct user_ctx *c = req->ctx;
-	json_object_set_new(c->user, "session_epoch",
-	                    json_integer(cf_jint(c->user, "session_epoch") + 1));
-	cf_err err = save_user(atx, req, c);
+	c->user.session_epoch++;
+	cf_err err = cf_user_update(&c->user);
+	if (!err)
+		err = save_user(atx, req, c);
 	if (!err)
 		cf_reply_text(&req->reply, 204, "application/json", "", 0);
 	return err;
@@ -338,7 +364,7 @@ void cf_h_device_list(struct cf_request *req)
 }
 
 struct device_ctx {
-	json_t *dev;
+	struct cf_device dev;
 	uint64_t version;
 	const char *status;
 };
@@ -347,42 +373,44 @@ static void device_ctx_free(void *p)
 {
 	struct device_ctx *c = p;
 	if (c)
-		json_decref(c->dev);
+		cf_device_clear(&c->dev);
 	free(c);
 }
 
 static cf_err device_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct device_ctx *c = req->ctx;
-	json_object_set_new(c->dev, "status", json_string(c->status));
-	cf_err err = cf_doc_save(atx, &req->audit.fields, "device", cf_jstr(c->dev, "id"),
-	                         cf_jstr(c->dev, "org"), c->version + 1, c->dev, "update");
+	c->dev.status = c->status;
+	cf_err err = cf_device_update(&c->dev);
+	if (!err)
+		err = cf_doc_save(atx, &req->audit.fields, "device", c->dev.id, c->dev.org,
+		                  c->version + 1, c->dev.doc, "update");
 	if (err == CF_ERR_CONFLICT)
 		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the device changed meanwhile; try again");
 	if (!err)
 		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s}", "device_id",
-		                   cf_jstr(c->dev, "id"), "status", c->status));
+		                   c->dev.id, "status", c->status));
 	return err;
 }
 
 static void device_change(struct cf_request *req, const char *action, const char *status)
 {
 	uint64_t v = 0;
-	json_t *dev = load_or_404(req, "device", req->params[0], &v);
-	if (!dev)
+	struct cf_device dev = { 0 };
+	if (!device_or_404(req, req->params[0], &dev, &v))
 		return;
-	if (!cf_identity_allowed_on_device(req, action, dev)) {
-		json_decref(dev);
+	if (!cf_identity_allowed_on_device(req, action, &dev)) {
+		cf_device_clear(&dev);
 		return;
 	}
-	if (strcmp(cf_jstr(dev, "status") ? cf_jstr(dev, "status") : "", "wiped") == 0) {
-		json_decref(dev);
+	if (dev.status && strcmp(dev.status, "wiped") == 0) {
+		cf_device_clear(&dev);
 		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the device is wiped already");
 		return;
 	}
 	struct device_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		json_decref(dev);
+		cf_device_clear(&dev);
 		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}

@@ -52,15 +52,15 @@ void cf_h_delegation_create(struct cf_request *req)
 {
 	const struct deleg_args *a = CF_ARGS(req, struct deleg_args);
 	const char *scope = a->scope;
-	json_t *to = NULL;
-	if (cf_doc_load(req->srv->store, NULL, "user", a->to_user, &to, NULL)) {
+	struct cf_user to = { 0 };
+	if (cf_user_load(req->srv->store, NULL, a->to_user, &to, NULL)) {
 		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such user");
 		return;
 	}
-	bool ok = cf_identity_allowed(req, "delegations.create", cf_jstr(to, "org"), cf_jstr(to, "unit"),
-	                    cf_jstr(to, "id"));
-	bool secretary = strcmp(cf_jstr(to, "role") ? cf_jstr(to, "role") : "", "secretary") == 0;
-	json_decref(to);
+	bool ok = cf_identity_allowed(req, "delegations.create", to.org, to.unit, to.id);
+	bool secretary = to.role && strcmp(to.role, "secretary") == 0;
+	cf_user_clear(&to);
+	cf_user_clear(&to);
 	if (!ok)
 		return;
 	if (!secretary) {

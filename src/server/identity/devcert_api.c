@@ -24,7 +24,7 @@ static const struct cf_field cert_fields[] = {
 const struct cf_spec cf_spec_device_certificate = CF_SPEC_BIND(cert_fields, struct cert_args);
 
 struct cert_ctx {
-	json_t *dev;
+	struct cf_device dev;
 	uint64_t version;
 	char *cert_pem;
 	char fp[65];
@@ -35,7 +35,7 @@ static void cert_ctx_free(void *p)
 	struct cert_ctx *c = p;
 	if (!c)
 		return;
-	json_decref(c->dev);
+	cf_device_clear(&c->dev);
 	free(c->cert_pem);
 	free(c);
 }
@@ -43,10 +43,12 @@ static void cert_ctx_free(void *p)
 static cf_err cert_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct cert_ctx *c = req->ctx;
-	json_object_set_new(c->dev, "cert_sha256", json_string(c->fp));
-	json_object_set_new(c->dev, "cert_issued_ms", json_integer((json_int_t)cf_now_ms()));
-	cf_err err = cf_doc_save(atx, &req->audit.fields, "device", cf_jstr(c->dev, "id"),
-	                         cf_jstr(c->dev, "org"), c->version + 1, c->dev, "update");
+	c->dev.cert_sha256 = c->fp;
+	c->dev.cert_issued_ms = (int64_t)cf_now_ms();
+	cf_err err = cf_device_update(&c->dev);
+	if (!err)
+		err = cf_doc_save(atx, &req->audit.fields, "device", c->dev.id, c->dev.org,
+		                  c->version + 1, c->dev.doc, "update");
 	if (err == CF_ERR_CONFLICT) {
 		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the device changed meanwhile; try again");
 		return err;
@@ -54,7 +56,7 @@ static cf_err cert_write(struct cf_audit_tx *atx, struct cf_request *req)
 	struct cf_devca *ca = cf_devca_current();
 	if (!err && ca)
 		cf_reply_json_take(&req->reply, 201, json_pack("{s:s, s:s, s:s, s:s}", "device_id",
-		                   cf_jstr(c->dev, "id"), "certificate", c->cert_pem, "ca",
+		                   c->dev.id, "certificate", c->cert_pem, "ca",
 		                   cf_devca_pem(ca), "cert_sha256", c->fp));
 	return err;
 }
@@ -69,8 +71,8 @@ void cf_h_device_certificate(struct cf_request *req)
 	const char *csr = CF_ARGS(req, struct cert_args)->csr;
 	size_t csr_len = strlen(csr);
 	uint64_t v = 0;
-	json_t *dev = NULL;
-	cf_err err = cf_doc_load(req->srv->store, NULL, "device", req->params[0], &dev, &v);
+	struct cf_device dev = { 0 };
+	cf_err err = cf_device_load(req->srv->store, NULL, req->params[0], &dev, &v);
 	if (err == CF_ERR_STORE) {
 		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the store does not answer");
 		return;
@@ -79,23 +81,22 @@ void cf_h_device_certificate(struct cf_request *req)
 		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such resource");
 		return;
 	}
-	if (!cf_identity_allowed_on_device(req, "devices.certificate", dev)) {
-		json_decref(dev);
+	if (!cf_identity_allowed_on_device(req, "devices.certificate", &dev)) {
+		cf_device_clear(&dev);
 		return;
 	}
-	const char *status = cf_jstr(dev, "status");
-	if (status && strcmp(status, "wiped") == 0) {
-		json_decref(dev);
+	if (dev.status && strcmp(dev.status, "wiped") == 0) {
+		cf_device_clear(&dev);
 		cf_reply_problem(&req->reply, CF_P_CONFLICT,
 		                 "the device is wiped: it gets no certificate");
 		return;
 	}
-	const char *org = cf_jstr(dev, "org");
-	const char *id = cf_jstr(dev, "id");
+	const char *org = dev.org;
+	const char *id = dev.id;
 	struct cert_ctx *c = calloc(1, sizeof(*c));
 	if (!c || !org || !id) {
 		free(c);
-		json_decref(dev);
+		cf_device_clear(&dev);
 		cf_reply_problem(&req->reply, c ? CF_P_INTERNAL : CF_P_OVERLOADED,
 		                 c ? "the device document is incomplete" : "out of memory");
 		return;
@@ -105,7 +106,7 @@ void cf_h_device_certificate(struct cf_request *req)
 	                     c->fp, why, sizeof(why));
 	if (err) {
 		free(c);
-		json_decref(dev);
+		cf_device_clear(&dev);
 		if (err == CF_ERR_INVALID)
 			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "%s", why);
 		else

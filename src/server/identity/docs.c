@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,4 +139,248 @@ void cf_email_normalise(char *out, size_t cap, const char *email)
 	for (; email[i] && i + 1 < cap; i++)
 		out[i] = (char)tolower((unsigned char)email[i]);
 	out[i] = '\0';
+}
+
+/* --- typed documents --------------------------------------------------------
+ * One table per kind: the member name and where its value lives in the struct,
+ * so decode and encode cannot disagree about a field. */
+
+enum mtype { M_STR, M_INT, M_BOOL };
+
+struct member {
+	const char *name;
+	enum mtype type;
+	size_t offset;
+};
+
+#define MSTR(T, m) { #m, M_STR, offsetof(T, m) }
+#define MINT(T, m) { #m, M_INT, offsetof(T, m) }
+#define MBOOL(T, m) { #m, M_BOOL, offsetof(T, m) }
+
+static const struct member user_members[] = {
+	MSTR(struct cf_user, id), MSTR(struct cf_user, org), MSTR(struct cf_user, email),
+	MSTR(struct cf_user, role), MSTR(struct cf_user, unit), MSTR(struct cf_user, status),
+	MSTR(struct cf_user, phone), MSTR(struct cf_user, mfa), MSTR(struct cf_user, auth_hash),
+	MSTR(struct cf_user, recovery_hash), MSTR(struct cf_user, pin_hash),
+	MSTR(struct cf_user, salt), MSTR(struct cf_user, bundle),
+	MSTR(struct cf_user, recovery_bundle), MSTR(struct cf_user, sign_pk),
+	MSTR(struct cf_user, enc_pk), MSTR(struct cf_user, totp),
+	MSTR(struct cf_user, totp_pending), MINT(struct cf_user, t_cost),
+	MINT(struct cf_user, m_cost_kib), MINT(struct cf_user, created_ms),
+	MINT(struct cf_user, session_epoch),
+};
+
+static const struct member device_members[] = {
+	MSTR(struct cf_device, id), MSTR(struct cf_device, user), MSTR(struct cf_device, org),
+	MSTR(struct cf_device, sign_pk), MSTR(struct cf_device, status),
+	MSTR(struct cf_device, cert_sha256), MINT(struct cf_device, created_ms),
+	MINT(struct cf_device, cert_issued_ms),
+};
+
+/* Fills the members of base (a struct whose first member is json_t *doc)
+ * from doc, which it takes. */
+static void decode_members(json_t *doc, void *base, const struct member *m, size_t n)
+{
+	uint8_t *b = base;
+	memcpy(b, &doc, sizeof(doc));
+	for (size_t i = 0; i < n; i++) {
+		const json_t *v = json_object_get(doc, m[i].name);
+		if (m[i].type == M_STR) {
+			const char *s = json_string_value(v);
+			memcpy(b + m[i].offset, &s, sizeof(s));
+		} else if (m[i].type == M_BOOL) {
+			bool x = json_is_true(v);
+			memcpy(b + m[i].offset, &x, sizeof(x));
+		} else {
+			int64_t x = json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+			memcpy(b + m[i].offset, &x, sizeof(x));
+		}
+	}
+}
+
+/* A new document of the members; absent texts are left out, integers are
+ * written when present in the old document or non-zero, booleans always. */
+static json_t *encode_members(const void *base, const json_t *old, const struct member *m,
+                              size_t n)
+{
+	const uint8_t *b = base;
+	json_t *doc = json_object();
+	for (size_t i = 0; doc && i < n; i++) {
+		json_t *v = NULL;
+		if (m[i].type == M_STR) {
+			const char *s;
+			memcpy(&s, b + m[i].offset, sizeof(s));
+			if (!s)
+				continue;
+			v = json_string(s);
+		} else if (m[i].type == M_BOOL) {
+			bool x;
+			memcpy(&x, b + m[i].offset, sizeof(x));
+			v = json_boolean(x);
+		} else {
+			int64_t x;
+			memcpy(&x, b + m[i].offset, sizeof(x));
+			if (x == 0 && !json_object_get(old, m[i].name))
+				continue;
+			v = json_integer((json_int_t)x);
+		}
+		if (!v || json_object_set_new(doc, m[i].name, v)) {
+			json_decref(doc);
+			return NULL;
+		}
+	}
+	return doc;
+}
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+cf_err cf_user_decode(json_t *doc, struct cf_user *ret)
+{
+	if (!json_string_value(json_object_get(doc, "id")) ||
+	    !json_string_value(json_object_get(doc, "org"))) {
+		json_decref(doc);
+		return CF_ERR_STORE;
+	}
+	decode_members(doc, ret, user_members, COUNT(user_members));
+	return CF_OK;
+}
+
+json_t *cf_user_encode(const struct cf_user *u)
+{
+	return encode_members(u, u->doc, user_members, COUNT(user_members));
+}
+
+cf_err cf_user_update(struct cf_user *u)
+{
+	json_t *doc = cf_user_encode(u);
+	if (!doc)
+		return CF_ERR_NOMEM;
+	json_t *old = u->doc;
+	cf_err err = cf_user_decode(doc, u);
+	if (!err)
+		json_decref(old);
+	return err;
+}
+
+cf_err cf_user_load(cf_store *st, cf_tx *tx, const char *id, struct cf_user *ret,
+                    uint64_t *ret_version)
+{
+	json_t *doc = NULL;
+	uint64_t v = 0;
+	cf_err err = id ? cf_doc_load(st, tx, "user", id, &doc, &v) : CF_ERR_NOT_FOUND;
+	if (!err)
+		err = cf_user_decode(doc, ret);
+	if (!err && ret_version)
+		*ret_version = v;
+	return err;
+}
+
+void cf_user_clear(struct cf_user *u)
+{
+	json_decref(u->doc);
+	memset(u, 0, sizeof(*u));
+}
+
+cf_err cf_device_decode(json_t *doc, struct cf_device *ret)
+{
+	if (!json_string_value(json_object_get(doc, "id")) ||
+	    !json_string_value(json_object_get(doc, "user"))) {
+		json_decref(doc);
+		return CF_ERR_STORE;
+	}
+	decode_members(doc, ret, device_members, COUNT(device_members));
+	return CF_OK;
+}
+
+json_t *cf_device_encode(const struct cf_device *d)
+{
+	return encode_members(d, d->doc, device_members, COUNT(device_members));
+}
+
+cf_err cf_device_update(struct cf_device *d)
+{
+	json_t *doc = cf_device_encode(d);
+	if (!doc)
+		return CF_ERR_NOMEM;
+	json_t *old = d->doc;
+	cf_err err = cf_device_decode(doc, d);
+	if (!err)
+		json_decref(old);
+	return err;
+}
+
+cf_err cf_device_load(cf_store *st, cf_tx *tx, const char *id, struct cf_device *ret,
+                      uint64_t *ret_version)
+{
+	json_t *doc = NULL;
+	uint64_t v = 0;
+	cf_err err = id ? cf_doc_load(st, tx, "device", id, &doc, &v) : CF_ERR_NOT_FOUND;
+	if (!err)
+		err = cf_device_decode(doc, ret);
+	if (!err && ret_version)
+		*ret_version = v;
+	return err;
+}
+
+void cf_device_clear(struct cf_device *d)
+{
+	json_decref(d->doc);
+	memset(d, 0, sizeof(*d));
+}
+
+static const struct member invitation_members[] = {
+	MSTR(struct cf_invitation, id), MSTR(struct cf_invitation, org),
+	MSTR(struct cf_invitation, unit), MSTR(struct cf_invitation, role),
+	MSTR(struct cf_invitation, email), MSTR(struct cf_invitation, user_id),
+	MSTR(struct cf_invitation, salt), MSTR(struct cf_invitation, created_by),
+	MINT(struct cf_invitation, t_cost), MINT(struct cf_invitation, m_cost_kib),
+	MINT(struct cf_invitation, expires_ms), MBOOL(struct cf_invitation, used),
+};
+
+cf_err cf_invitation_decode(json_t *doc, struct cf_invitation *ret)
+{
+	if (!json_string_value(json_object_get(doc, "id")) ||
+	    !json_string_value(json_object_get(doc, "org")) ||
+	    !json_string_value(json_object_get(doc, "email"))) {
+		json_decref(doc);
+		return CF_ERR_STORE;
+	}
+	decode_members(doc, ret, invitation_members, COUNT(invitation_members));
+	return CF_OK;
+}
+
+json_t *cf_invitation_encode(const struct cf_invitation *inv)
+{
+	return encode_members(inv, inv->doc, invitation_members, COUNT(invitation_members));
+}
+
+cf_err cf_invitation_update(struct cf_invitation *inv)
+{
+	json_t *doc = cf_invitation_encode(inv);
+	if (!doc)
+		return CF_ERR_NOMEM;
+	json_t *old = inv->doc;
+	cf_err err = cf_invitation_decode(doc, inv);
+	if (!err)
+		json_decref(old);
+	return err;
+}
+
+cf_err cf_invitation_load(cf_store *st, cf_tx *tx, const char *id, struct cf_invitation *ret,
+                          uint64_t *ret_version)
+{
+	json_t *doc = NULL;
+	uint64_t v = 0;
+	cf_err err = id ? cf_doc_load(st, tx, "invitation", id, &doc, &v) : CF_ERR_NOT_FOUND;
+	if (!err)
+		err = cf_invitation_decode(doc, ret);
+	if (!err && ret_version)
+		*ret_version = v;
+	return err;
+}
+
+void cf_invitation_clear(struct cf_invitation *inv)
+{
+	json_decref(inv->doc);
+	memset(inv, 0, sizeof(*inv));
 }

@@ -67,7 +67,7 @@ const struct cf_spec cf_spec_enrol = CF_SPEC_BIND(enrol_fields, struct enrol_arg
 
 /* The invitation a code opens, if it is usable by this address. */
 static cf_err find_invitation(cf_store *st, cf_tx *tx, const char *code, const char *email,
-                              json_t **ret, uint64_t *ret_version)
+                              struct cf_invitation *ret, uint64_t *ret_version)
 {
 	uint8_t raw[CODE_BYTES];
 	if (cf_base32_decode(raw, sizeof(raw), code))
@@ -77,17 +77,15 @@ static cf_err find_invitation(cf_store *st, cf_tx *tx, const char *code, const c
 	sodium_memzero(raw, sizeof(raw));
 	snprintf(key, sizeof(key), "code:%s", hash);
 	cf_err err = st->ops->index_get(st, tx, "invitation", key, id);
-	json_t *inv = NULL;
+	struct cf_invitation inv = { 0 };
 	if (!err)
-		err = cf_doc_load(st, tx, "invitation", id, &inv, ret_version);
+		err = cf_invitation_load(st, tx, id, &inv, ret_version);
 	if (err)
 		return err;
 	char norm[256];
 	cf_email_normalise(norm, sizeof(norm), email);
-	const char *want = cf_jstr(inv, "email");
-	if (cf_jbool(inv, "used") || (uint64_t)cf_jint(inv, "expires_ms") <= cf_now_ms() || !want ||
-	    strcmp(want, norm) != 0) {
-		json_decref(inv);
+	if (inv.used || (uint64_t)inv.expires_ms <= cf_now_ms() || strcmp(inv.email, norm) != 0) {
+		cf_invitation_clear(&inv);
 		return CF_ERR_NOT_FOUND;
 	}
 	*ret = inv;
@@ -102,7 +100,7 @@ static void invalid_invitation(struct cf_request *req)
 
 void cf_h_enrol_begin(struct cf_request *req)
 {
-	json_t *inv = NULL;
+	struct cf_invitation inv = { 0 };
 	const struct begin_args *a = CF_ARGS(req, struct begin_args);
 	cf_err err = find_invitation(req->srv->store, NULL, a->code, a->email, &inv, NULL);
 	if (err == CF_ERR_STORE) {
@@ -113,16 +111,16 @@ void cf_h_enrol_begin(struct cf_request *req)
 		invalid_invitation(req);
 		return;
 	}
-	cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s, s:s, s:O, s:I, s:I}",
-		"user_id", cf_jstr(inv, "user_id"), "org_id", cf_jstr(inv, "org"),
-		"role", cf_jstr(inv, "role"), "salt", json_object_get(inv, "salt"),
-		"t_cost", cf_jint(inv, "t_cost"), "m_cost_kib", cf_jint(inv, "m_cost_kib")));
-	json_decref(inv);
+	cf_reply_json_take(&req->reply, 200, json_pack("{s:s?, s:s, s:s?, s:s?, s:I, s:I}",
+		"user_id", inv.user_id, "org_id", inv.org, "role", inv.role, "salt", inv.salt,
+		"t_cost", (json_int_t)inv.t_cost, "m_cost_kib", (json_int_t)inv.m_cost_kib));
+	cf_invitation_clear(&inv);
+	cf_invitation_clear(&inv);
 }
 
 struct enrol_ctx {
-	json_t *user;     /* the new user's document */
-	json_t *device;
+	struct cf_user user;     /* the new user */
+	struct cf_device device;
 	char *cert_pem;   /* the device certificate, when a CSR came with the enrolment */
 	char user_id[33], device_id[33], org[33];
 	uint8_t sign_pk[32], enc_pk[32], device_pk[32];
@@ -133,8 +131,8 @@ static void enrol_free(void *p)
 	struct enrol_ctx *c = p;
 	if (!c)
 		return;
-	json_decref(c->user);
-	json_decref(c->device);
+	cf_user_clear(&c->user);
+	cf_device_clear(&c->device);
 	free(c->cert_pem);
 	free(c);
 }
@@ -150,7 +148,7 @@ static cf_err enrol_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct enrol_ctx *c = req->ctx;
 	cf_store *st = atx->tx->st;
-	json_t *inv = NULL;
+	struct cf_invitation inv = { 0 };
 	uint64_t inv_version = 0;
 	/* Again inside the transaction: one use only, even for two racing requests. */
 	const struct enrol_args *a = CF_ARGS(req, struct enrol_args);
@@ -160,22 +158,24 @@ static cf_err enrol_write(struct cf_audit_tx *atx, struct cf_request *req)
 		return err;
 	}
 	char key[300], found[65];
-	snprintf(key, sizeof(key), "email:%s", cf_jstr(inv, "email"));
+	snprintf(key, sizeof(key), "email:%s", inv.email);
 	if (st->ops->index_get(st, atx->tx, "user", key, found) == CF_OK) {
-		json_decref(inv);
+		cf_invitation_clear(&inv);
 		cf_reply_problem(&req->reply, CF_P_CONFLICT, "an account already uses this address");
 		return CF_ERR_CONFLICT;
 	}
 	const struct cf_audit_fields *base = &req->audit.fields;
-	json_object_set_new(inv, "used", json_true());
-	err = cf_doc_save(atx, base, "invitation", cf_jstr(inv, "id"), cf_jstr(inv, "org"),
-	                  inv_version + 1, inv, "update");
+	inv.used = true;
+	err = cf_invitation_update(&inv);
 	if (!err)
-		err = cf_doc_save(atx, base, "user", c->user_id, c->org, 1, c->user, "create");
+		err = cf_doc_save(atx, base, "invitation", inv.id, inv.org, inv_version + 1, inv.doc,
+		                  "update");
+	if (!err)
+		err = cf_doc_save(atx, base, "user", c->user_id, c->org, 1, c->user.doc, "create");
 	if (!err)
 		err = st->ops->index_put(atx->tx, "user", key, c->user_id);
 	if (!err)
-		err = cf_doc_save(atx, base, "device", c->device_id, c->org, 1, c->device, "create");
+		err = cf_doc_save(atx, base, "device", c->device_id, c->org, 1, c->device.doc, "create");
 	char pkhash[65], dkey[80];
 	cf_sha256_hex(pkhash, c->device_pk, 32);
 	snprintf(dkey, sizeof(dkey), "pk:%s", pkhash);
@@ -189,23 +189,23 @@ static cf_err enrol_write(struct cf_audit_tx *atx, struct cf_request *req)
 		err = cf_key_register(atx, base, "device", c->device_id, c->device_pk, 32, NULL);
 	if (!err) {
 		json_t *ans = json_pack("{s:s, s:s, s:s, s:s, s:s}",
-			"user_id", c->user_id, "org_id", c->org, "role", cf_jstr(inv, "role"),
-			"device_id", c->device_id, "device_status", cf_jstr(c->device, "status"));
+			"user_id", c->user_id, "org_id", c->org, "role", inv.role,
+			"device_id", c->device_id, "device_status", c->device.status);
 		if (ans && c->cert_pem && cf_devca_current()) {
 			json_object_set_new(ans, "certificate", json_string(c->cert_pem));
 			json_object_set_new(ans, "ca", json_string(cf_devca_pem(cf_devca_current())));
-			json_object_set(ans, "cert_sha256", json_object_get(c->device, "cert_sha256"));
+			json_object_set_new(ans, "cert_sha256", json_string(c->device.cert_sha256));
 		}
 		cf_reply_json_take(&req->reply, 201, ans);
 	}
-	json_decref(inv);
+	cf_invitation_clear(&inv);
 	return err;
 }
 
 void cf_h_enrol(struct cf_request *req)
 {
 	const struct enrol_args *a = CF_ARGS(req, struct enrol_args);
-	json_t *inv = NULL;
+	struct cf_invitation inv = { 0 };
 	cf_err err = find_invitation(req->srv->store, NULL, a->code, a->email, &inv, NULL);
 	if (err) {
 		if (err == CF_ERR_STORE)
@@ -218,7 +218,7 @@ void cf_h_enrol(struct cf_request *req)
 	const char *phone = a->second_factor.phone;
 	/* The spec checked the phone's form; SMS needs one. */
 	if (strcmp(method, "sms") == 0 && !phone) {
-		json_decref(inv);
+		cf_invitation_clear(&inv);
 		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 		                 "field 'second_factor.phone' must be an E.164 number (+ and 8 to 15 digits)");
 		return;
@@ -231,34 +231,33 @@ void cf_h_enrol(struct cf_request *req)
 	    key32(a->sign_pk, c->sign_pk) || key32(a->enc_pk, c->enc_pk) ||
 	    key32(a->device_pk, c->device_pk)) {
 		free(c);
-		json_decref(inv);
+		cf_invitation_clear(&inv);
 		cf_reply_problem(&req->reply, CF_P_INTERNAL, "cannot hash the credentials");
 		return;
 	}
 	req->ctx = c;
 	req->ctx_free = enrol_free;
-	snprintf(c->user_id, sizeof(c->user_id), "%s", cf_jstr(inv, "user_id"));
-	snprintf(c->org, sizeof(c->org), "%s", cf_jstr(inv, "org"));
+	snprintf(c->user_id, sizeof(c->user_id), "%s", inv.user_id ? inv.user_id : "");
+	snprintf(c->org, sizeof(c->org), "%s", inv.org);
 	cf_new_id_hex(c->device_id);
 	uint64_t now = cf_now_ms();
-	c->user = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s, s:s?, s:s, s:s, s:s, s:s, s:O, s:I, s:I, "
-	                    "s:s, s:s, s:s, s:s, s:I, s:i}",
-		"id", c->user_id, "org", c->org, "email", cf_jstr(inv, "email"),
-		"role", cf_jstr(inv, "role"), "unit", cf_jstr(inv, "unit"), "status", "active",
-		"phone", phone, "mfa", method, "auth_hash", auth_hash, "recovery_hash", rec_hash,
-		"pin_hash", pin_hash, "salt", json_object_get(inv, "salt"),
-		"t_cost", cf_jint(inv, "t_cost"), "m_cost_kib", cf_jint(inv, "m_cost_kib"),
-		"bundle", a->bundle, "recovery_bundle", a->recovery_bundle,
-		"sign_pk", a->sign_pk, "enc_pk", a->enc_pk,
-		"created_ms", (json_int_t)now, "session_epoch", 0);
-	c->device = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", c->device_id,
-		"user", c->user_id, "org", c->org, "sign_pk", a->device_pk,
-		"status", "approved", "created_ms", (json_int_t)now);
+	c->user = (struct cf_user){
+		.id = c->user_id, .org = c->org, .email = inv.email,
+		.role = inv.role, .unit = inv.unit, .status = "active",
+		.phone = phone, .mfa = method, .auth_hash = auth_hash, .recovery_hash = rec_hash,
+		.pin_hash = pin_hash, .salt = inv.salt,
+		.t_cost = inv.t_cost, .m_cost_kib = inv.m_cost_kib,
+		.bundle = a->bundle, .recovery_bundle = a->recovery_bundle,
+		.sign_pk = a->sign_pk, .enc_pk = a->enc_pk, .created_ms = (int64_t)now };
+	c->device = (struct cf_device){ .id = c->device_id, .user = c->user_id, .org = c->org,
+		.sign_pk = a->device_pk, .status = "approved", .created_ms = (int64_t)now };
+	cf_err uerr = cf_user_update(&c->user);
+	cf_err derr = cf_device_update(&c->device);
 	sodium_memzero(auth_hash, sizeof(auth_hash));
 	sodium_memzero(rec_hash, sizeof(rec_hash));
 	sodium_memzero(pin_hash, sizeof(pin_hash));
-	json_decref(inv);
-	if (!c->user || !c->device) {
+	cf_invitation_clear(&inv);
+	if (uerr || derr) {
 		cf_reply_problem(&req->reply, CF_P_INTERNAL, "out of memory");
 		return;
 	}
@@ -276,8 +275,12 @@ void cf_h_enrol(struct cf_request *req)
 			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'csr': %s", why);
 			return;
 		}
-		json_object_set_new(c->device, "cert_sha256", json_string(fp));
-		json_object_set_new(c->device, "cert_issued_ms", json_integer((json_int_t)now));
+		c->device.cert_sha256 = fp;
+		c->device.cert_issued_ms = (int64_t)now;
+		if (cf_device_update(&c->device)) {
+			cf_reply_problem(&req->reply, CF_P_INTERNAL, "out of memory");
+			return;
+		}
 	}
 	req->write = enrol_write;
 	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the enrolment was not stored");

@@ -62,16 +62,18 @@ cf_err cf_invitation_create(struct cf_audit_tx *atx, const struct cf_audit_field
 	cf_new_id_hex(id_out);
 	cf_new_id_hex(user_id);
 	cf_email_normalise(norm, sizeof(norm), email);
-	json_t *doc = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:o, s:i, s:i, s:I, s:s?, s:b}",
-		"id", id_out, "org", org, "unit", unit, "role", role, "email", norm,
-		"user_id", user_id, "salt", cf_jb64(salt, sizeof(salt)),
-		"t_cost", CF_ARGON2_T_MIN, "m_cost_kib", CF_ARGON2_M_MIN_KIB,
-		"expires_ms", (json_int_t)(cf_now_ms() + ttl_ms), "created_by", created_by,
-		"used", 0);
-	if (!doc)
-		return CF_ERR_NOMEM;
-	cf_err err = cf_doc_save(atx, base, "invitation", id_out, org, 1, doc, "create");
-	json_decref(doc);
+	char salt_b64[32];
+	cf_b64url_encode(salt_b64, sizeof(salt_b64), salt, sizeof(salt));
+	struct cf_invitation inv = {
+		.id = id_out, .org = org, .unit = unit, .role = role, .email = norm,
+		.user_id = user_id, .salt = salt_b64, .t_cost = CF_ARGON2_T_MIN,
+		.m_cost_kib = CF_ARGON2_M_MIN_KIB, .expires_ms = (int64_t)(cf_now_ms() + ttl_ms),
+		.created_by = created_by, .used = false };
+	cf_err err = cf_invitation_update(&inv);
+	if (!err)
+		err = cf_doc_save(atx, base, "invitation", id_out, org, 1, inv.doc, "create");
+	cf_invitation_clear(&inv);
+	cf_invitation_clear(&inv);
 	if (!err)
 		err = atx->tx->st->ops->index_put(atx->tx, "invitation", key, id_out);
 	return err;

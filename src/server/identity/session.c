@@ -56,23 +56,22 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 		return false;
 	}
 	const char *device = cf_jstr(s, "device");
-	json_t *dev = NULL;
-	if (!device || cf_doc_load(st, NULL, "device", device, &dev, NULL)) {
+	struct cf_device dev = { 0 };
+	if (cf_device_load(st, NULL, device, &dev, NULL)) {
 		json_decref(s);
 		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED, "the session's device is unknown");
 		return false;
 	}
-	const char *dstatus = cf_jstr(dev, "status");
-	bool wiped = dstatus && strcmp(dstatus, "wiped") == 0;
-	bool pending = dstatus && strcmp(dstatus, "pending") == 0;
-	json_decref(dev);
-	json_t *user = NULL;
+	bool wiped = dev.status && strcmp(dev.status, "wiped") == 0;
+	bool pending = dev.status && strcmp(dev.status, "pending") == 0;
+	cf_device_clear(&dev);
+	struct cf_user user = { 0 };
 	const char *uid = cf_jstr(s, "user");
-	bool live = uid && cf_doc_load(st, NULL, "user", uid, &user, NULL) == CF_OK &&
-	            strcmp(cf_jstr(user, "status") ? cf_jstr(user, "status") : "", "active") == 0 &&
-	            cf_jint(user, "session_epoch") == cf_jint(s, "epoch");
+	bool live = cf_user_load(st, NULL, uid, &user, NULL) == CF_OK &&
+	            user.status && strcmp(user.status, "active") == 0 &&
+	            user.session_epoch == cf_jint(s, "epoch");
 	if (!live) {
-		json_decref(user);
+		cf_user_clear(&user);
 		json_decref(s);
 		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED,
 		                 "invalid, expired or revoked session");
@@ -83,12 +82,12 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	struct cf_principal *p = &req->who;
 	p->kind = CF_PRINCIPAL_USER;
 	snprintf(p->id, sizeof(p->id), "%s", uid);
-	snprintf(p->tenant, sizeof(p->tenant), "%s", cf_jstr(user, "org") ? cf_jstr(user, "org") : "");
-	snprintf(p->unit, sizeof(p->unit), "%s", cf_jstr(user, "unit") ? cf_jstr(user, "unit") : "");
+	snprintf(p->tenant, sizeof(p->tenant), "%s", user.org);
+	snprintf(p->unit, sizeof(p->unit), "%s", user.unit ? user.unit : "");
 	snprintf(p->device, sizeof(p->device), "%s", device);
 	snprintf(p->session, sizeof(p->session), "%s", cf_jstr(s, "id") ? cf_jstr(s, "id") : "");
-	p->role = cf_role_parse(cf_jstr(user, "role"));
-	json_decref(user);
+	p->role = cf_role_parse(user.role);
+	cf_user_clear(&user);
 	req->session = s;
 	snprintf(req->session_key, sizeof(req->session_key), "%s", key);
 
@@ -132,7 +131,7 @@ cf_err cf_session_touch(struct cf_audit_tx *atx, struct cf_request *req)
 	                   (uint64_t)cf_jint(req->session, "expires_ms"));
 }
 
-cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const json_t *user,
+cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const struct cf_user *user,
                          const char *device_id, char *token_out, size_t cap)
 {
 	if (cap <= CF_SESSION_TEXT_LEN)
@@ -153,13 +152,13 @@ cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const 
 	/* Role, organisation and unit are read from the user on every request,
 	 * so the session does not copy them. */
 	json_t *s = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:i}",
-		"id", id, "user", cf_jstr(user, "id"), "device", device_id,
+		"id", id, "user", user->id, "device", device_id,
 		"created_ms", (json_int_t)now, "last_ms", (json_int_t)now, "expires_ms",
 		(json_int_t)expires, "locked", 0, "pin_failures", 0);
 	if (!s)
 		return CF_ERR_NOMEM;
 	/* Revoking a user's sessions raises the user's epoch: older sessions die. */
-	json_object_set_new(s, "epoch", json_integer(cf_jint(user, "session_epoch")));
+	json_object_set_new(s, "epoch", json_integer((json_int_t)user->session_epoch));
 	err = cf_eph_save(atx->tx, "session", key, s, expires);
 	json_decref(s);
 	return err;

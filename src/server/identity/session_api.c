@@ -23,15 +23,17 @@ struct unlock_ctx {
 
 static cf_err wipe_device(struct cf_audit_tx *atx, struct cf_request *req, const char *device)
 {
-	json_t *dev = NULL;
+	struct cf_device dev = { 0 };
 	uint64_t v = 0;
-	cf_err err = cf_doc_load(atx->tx->st, atx->tx, "device", device, &dev, &v);
+	cf_err err = cf_device_load(atx->tx->st, atx->tx, device, &dev, &v);
 	if (err)
 		return err;
-	json_object_set_new(dev, "status", json_string("wiped"));
-	err = cf_doc_save(atx, &req->audit.fields, "device", device, cf_jstr(dev, "org"), v + 1, dev,
-	                  "update");
-	json_decref(dev);
+	dev.status = "wiped";
+	err = cf_device_update(&dev);
+	if (!err)
+		err = cf_doc_save(atx, &req->audit.fields, "device", device, dev.org, v + 1, dev.doc,
+		                  "update");
+	cf_device_clear(&dev);
 	return err;
 }
 
@@ -87,23 +89,24 @@ void cf_h_unlock(struct cf_request *req)
 {
 	if (!cf_attempts_allowed(req, CF_ATT_PIN, req->who.id))
 		return;
-	json_t *user = NULL;
-	if (cf_doc_load(req->srv->store, NULL, "user", req->who.id, &user, NULL)) {
+	struct cf_user user = { 0 };
+	if (cf_user_load(req->srv->store, NULL, req->who.id, &user, NULL)) {
 		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the account cannot be read now");
 		return;
 	}
 	struct unlock_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		json_decref(user);
+		cf_user_clear(&user);
 		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	req->ctx = c;
 	req->ctx_free = free;
 	const char *pin = CF_ARGS(req, struct unlock_args)->pin;
-	const char *hash = cf_jstr(user, "pin_hash");
-	c->ok = hash && cf_pwhash_str_verify(hash, (const uint8_t *)pin, strlen(pin)) == CF_OK;
-	json_decref(user);
+	c->ok = user.pin_hash &&
+	        cf_pwhash_str_verify(user.pin_hash, (const uint8_t *)pin, strlen(pin)) == CF_OK;
+	cf_user_clear(&user);
+	cf_user_clear(&user);
 	req->write = unlock_write;
 	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the unlock was not stored");
 }
@@ -127,27 +130,28 @@ void cf_h_logout(struct cf_request *req)
 void cf_h_me(struct cf_request *req)
 {
 	cf_store *st = req->srv->store;
-	json_t *user = NULL, *dev = NULL;
-	if (cf_doc_load(st, NULL, "user", req->who.id, &user, NULL) ||
-	    cf_doc_load(st, NULL, "device", req->who.device, &dev, NULL)) {
-		json_decref(user);
+	struct cf_user user = { 0 };
+	struct cf_device dev = { 0 };
+	if (cf_user_load(st, NULL, req->who.id, &user, NULL) ||
+	    cf_device_load(st, NULL, req->who.device, &dev, NULL)) {
+		cf_user_clear(&user);
 		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the account cannot be read now");
 		return;
 	}
 	json_t *factors = json_pack("[s]", "email");
-	if (cf_jstr(user, "phone"))
+	if (user.phone)
 		json_array_append_new(factors, json_string("sms"));
-	if (cf_jstr(user, "totp"))
+	if (user.totp)
 		json_array_append_new(factors, json_string("totp"));
 	uint64_t now = cf_now_ms(), exp = (uint64_t)cf_jint(req->session, "expires_ms");
 	cf_reply_json_take(&req->reply, 200, json_pack(
 		"{s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:o, s:{s:I, s:I}}",
-		"user_id", req->who.id, "org_id", cf_jstr(user, "org"), "role", cf_jstr(user, "role"),
-		"unit_id", cf_jstr(user, "unit"), "email", cf_jstr(user, "email"),
-		"device_id", req->who.device, "device_status", cf_jstr(dev, "status"),
+		"user_id", req->who.id, "org_id", user.org, "role", user.role,
+		"unit_id", user.unit, "email", user.email,
+		"device_id", req->who.device, "device_status", dev.status,
 		"second_factors", factors, "session", "idle_timeout_s",
 		(json_int_t)req->srv->cfg.idle_timeout_s, "expires_in_s",
 		(json_int_t)(exp > now ? (exp - now) / 1000 : 0)));
-	json_decref(user);
-	json_decref(dev);
+	cf_user_clear(&user);
+	cf_device_clear(&dev);
 }
