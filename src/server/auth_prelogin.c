@@ -25,12 +25,11 @@ const struct cf_spec cf_spec_auth_prelogin = CF_SPEC_BIND(prelogin_fields, struc
 void cf_h_auth_prelogin(struct cf_request *req)
 {
 	const char *s = CF_ARGS(req, struct prelogin_args)->email;
-	struct cf_user user = { 0 };
+	CF_AUTO_USER user = { 0 };
 	if (cf_user_by_email(req->srv->store, NULL, s, &user, NULL) == CF_OK) {
 		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:I, s:I, s:i, s:s?}",
 			"kdf", "argon2id", "t_cost", (json_int_t)user.t_cost, "m_cost_kib",
 			(json_int_t)user.m_cost_kib, "parallelism", 1, "salt", user.salt));
-		cf_user_clear(&user);
 		return;
 	}
 	size_t len = strlen(s);

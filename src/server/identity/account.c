@@ -344,7 +344,7 @@ static void fake_bytes(const struct cf_server *srv, const char *what, const char
 void cf_h_recover_begin(struct cf_request *req)
 {
 	const char *email = CF_ARGS(req, struct email_args)->email;
-	struct cf_user user = { 0 };
+	CF_AUTO_USER user = { 0 };
 	uint8_t salt[16];
 	cf_random_bytes(salt, sizeof(salt));
 	if (cf_user_by_email(req->srv->store, NULL, email, &user, NULL) == CF_OK) {
@@ -352,7 +352,6 @@ void cf_h_recover_begin(struct cf_request *req)
 			"user_id", user.id, "recovery_bundle", user.recovery_bundle,
 			"salt", cf_jb64(salt, sizeof(salt)),
 			"t_cost", CF_ARGON2_T_MIN, "m_cost_kib", CF_ARGON2_M_MIN_KIB));
-		cf_user_clear(&user);
 		return;
 	}
 	uint8_t id[16], bundle[92];

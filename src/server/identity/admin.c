@@ -68,11 +68,9 @@ static bool device_or_404(struct cf_request *req, const char *id, struct cf_devi
 bool cf_identity_allowed_on_device(struct cf_request *req, const char *action,
                                    const struct cf_device *dev)
 {
-	struct cf_user owner = { 0 };
+	CF_AUTO_USER owner = { 0 };
 	cf_user_load(req->srv->store, NULL, dev->user, &owner, NULL);
-	bool ok = cf_identity_allowed(req, action, dev->org, owner.unit, dev->user);
-	cf_user_clear(&owner);
-	return ok;
+	return cf_identity_allowed(req, action, dev->org, owner.unit, dev->user);
 }
 
 struct list_ctx {
@@ -324,13 +322,12 @@ void cf_h_user_role(struct cf_request *req)
 
 void cf_h_user_keys(struct cf_request *req)
 {
-	struct cf_user u = { 0 };
+	CF_AUTO_USER u = { 0 };
 	if (!user_or_404(req, req->params[0], &u, NULL))
 		return;
 	if (cf_identity_allowed(req, "users.keys", u.org, u.unit, u.id))
 		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s?, s:s?}", "user_id",
 		                   u.id, "sign_pk", u.sign_pk, "enc_pk", u.enc_pk));
-	cf_user_clear(&u);
 }
 
 static cf_err revoke_write(struct cf_audit_tx *atx, struct cf_request *req)

@@ -52,15 +52,13 @@ void cf_h_delegation_create(struct cf_request *req)
 {
 	const struct deleg_args *a = CF_ARGS(req, struct deleg_args);
 	const char *scope = a->scope;
-	struct cf_user to = { 0 };
+	CF_AUTO_USER to = { 0 };
 	if (cf_user_load(req->srv->store, NULL, a->to_user, &to, NULL)) {
 		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such user");
 		return;
 	}
 	bool ok = cf_identity_allowed(req, "delegations.create", to.org, to.unit, to.id);
 	bool secretary = to.role && strcmp(to.role, "secretary") == 0;
-	cf_user_clear(&to);
-	cf_user_clear(&to);
 	if (!ok)
 		return;
 	if (!secretary) {

@@ -7,19 +7,20 @@
 #include "audit/versions.h"
 #include "crypto/crypto.h"
 #include "server/identity/identity.h"
+#include "util/cleanup.h"
 #include "util/encoding.h"
 
 cf_err cf_doc_load(cf_store *st, cf_tx *tx, const char *kind, const char *id, json_t **ret,
                    uint64_t *ret_version)
 {
-	char *text = NULL;
+	/* The text of a user holds password verifiers: wiped when it goes. */
+	CF_AUTO_SECRET_STR *text = NULL;
 	uint64_t v = 0;
 	cf_err err = st->ops->doc_get(st, tx, kind, id, &text, &v);
 	if (err)
 		return err;
 	json_error_t jerr;
 	json_t *o = json_loads(text, 0, &jerr);
-	free(text);
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return CF_ERR_STORE;
@@ -34,7 +35,7 @@ cf_err cf_doc_save(struct cf_audit_tx *atx, const struct cf_audit_fields *base, 
                    const char *id, const char *org, uint64_t version, json_t *doc, const char *op)
 {
 	/* Sorted keys: the same state always hashes the same. */
-	char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	CF_AUTO_SECRET_STR *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text)
 		return CF_ERR_NOMEM;
 	size_t len = strlen(text);
@@ -43,21 +44,18 @@ cf_err cf_doc_save(struct cf_audit_tx *atx, const struct cf_audit_fields *base, 
 	cf_err err = st->ops->doc_put(atx->tx, kind, id, version, org, text, len, now);
 	if (!err)
 		err = cf_entity_version_record(atx, base, kind, id, op, (const uint8_t *)text, len, NULL);
-	sodium_memzero(text, len);
-	free(text);
 	return err;
 }
 
 cf_err cf_eph_load(cf_store *st, cf_tx *tx, const char *kind, const char *key, json_t **ret)
 {
 	uint64_t now = cf_now_ms();
-	char *text = NULL;
+	CF_AUTO_SECRET_STR *text = NULL;  /* sessions, pending logins: wiped */
 	cf_err err = st->ops->eph_get(st, tx, kind, key, now, &text);
 	if (err)
 		return err;
 	json_error_t jerr;
 	json_t *o = json_loads(text, 0, &jerr);
-	free(text);
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return CF_ERR_STORE;
@@ -68,12 +66,10 @@ cf_err cf_eph_load(cf_store *st, cf_tx *tx, const char *kind, const char *key, j
 
 cf_err cf_eph_save(cf_tx *tx, const char *kind, const char *key, json_t *doc, uint64_t expires_ms)
 {
-	char *text = json_dumps(doc, JSON_COMPACT);
+	CF_AUTO_SECRET_STR *text = json_dumps(doc, JSON_COMPACT);
 	if (!text)
 		return CF_ERR_NOMEM;
-	cf_err err = tx->st->ops->eph_put(tx, kind, key, text, strlen(text), expires_ms);
-	free(text);
-	return err;
+	return tx->st->ops->eph_put(tx, kind, key, text, strlen(text), expires_ms);
 }
 
 const char *cf_jstr(const json_t *o, const char *key)
@@ -258,7 +254,7 @@ cf_err cf_user_update(struct cf_user *u)
 	json_t *old = u->doc;
 	cf_err err = cf_user_decode(doc, u);
 	if (!err)
-		json_decref(old);
+		cf_json_wipe_decref(old);
 	return err;
 }
 
@@ -277,7 +273,7 @@ cf_err cf_user_load(cf_store *st, cf_tx *tx, const char *id, struct cf_user *ret
 
 void cf_user_clear(struct cf_user *u)
 {
-	json_decref(u->doc);
+	cf_json_wipe_decref(u->doc);  /* verifiers and sealed TOTP secrets */
 	memset(u, 0, sizeof(*u));
 }
 

@@ -100,7 +100,7 @@ static void invalid_invitation(struct cf_request *req)
 
 void cf_h_enrol_begin(struct cf_request *req)
 {
-	struct cf_invitation inv = { 0 };
+	CF_AUTO_INVITATION inv = { 0 };
 	const struct begin_args *a = CF_ARGS(req, struct begin_args);
 	cf_err err = find_invitation(req->srv->store, NULL, a->code, a->email, &inv, NULL);
 	if (err == CF_ERR_STORE) {
@@ -114,8 +114,6 @@ void cf_h_enrol_begin(struct cf_request *req)
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:s?, s:s, s:s?, s:s?, s:I, s:I}",
 		"user_id", inv.user_id, "org_id", inv.org, "role", inv.role, "salt", inv.salt,
 		"t_cost", (json_int_t)inv.t_cost, "m_cost_kib", (json_int_t)inv.m_cost_kib));
-	cf_invitation_clear(&inv);
-	cf_invitation_clear(&inv);
 }
 
 struct enrol_ctx {

@@ -14,6 +14,7 @@
 #include "audit/versions.h"
 #include "server/jsonspec.h"
 #include "server/request.h"
+#include "util/cleanup.h"
 
 #define CF_SESSION_PREFIX "coffre_s_"
 #define CF_SESSION_TEXT_LEN (sizeof(CF_SESSION_PREFIX) - 1 + 43)
@@ -105,6 +106,12 @@ cf_err cf_invitation_update(struct cf_invitation *inv);
 cf_err cf_invitation_load(cf_store *st, cf_tx *tx, const char *id, struct cf_invitation *ret,
                           uint64_t *ret_version);
 void cf_invitation_clear(struct cf_invitation *inv);
+
+/* Typed documents dropped (and a user's wiped) when they go out of scope;
+ * the clear functions take the struct's address, as cleanup attributes do. */
+#define CF_AUTO_USER CF_CLEANUP(cf_user_clear) struct cf_user
+#define CF_AUTO_DEVICE CF_CLEANUP(cf_device_clear) struct cf_device
+#define CF_AUTO_INVITATION CF_CLEANUP(cf_invitation_clear) struct cf_invitation
 
 /* --- sessions (session.c) ------------------------------------------------ */
 

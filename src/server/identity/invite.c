@@ -64,7 +64,7 @@ cf_err cf_invitation_create(struct cf_audit_tx *atx, const struct cf_audit_field
 	cf_email_normalise(norm, sizeof(norm), email);
 	char salt_b64[32];
 	cf_b64url_encode(salt_b64, sizeof(salt_b64), salt, sizeof(salt));
-	struct cf_invitation inv = {
+	CF_AUTO_INVITATION inv = {
 		.id = id_out, .org = org, .unit = unit, .role = role, .email = norm,
 		.user_id = user_id, .salt = salt_b64, .t_cost = CF_ARGON2_T_MIN,
 		.m_cost_kib = CF_ARGON2_M_MIN_KIB, .expires_ms = (int64_t)(cf_now_ms() + ttl_ms),
@@ -72,8 +72,6 @@ cf_err cf_invitation_create(struct cf_audit_tx *atx, const struct cf_audit_field
 	cf_err err = cf_invitation_update(&inv);
 	if (!err)
 		err = cf_doc_save(atx, base, "invitation", id_out, org, 1, inv.doc, "create");
-	cf_invitation_clear(&inv);
-	cf_invitation_clear(&inv);
 	if (!err)
 		err = atx->tx->st->ops->index_put(atx->tx, "invitation", key, id_out);
 	return err;

@@ -23,7 +23,7 @@ struct unlock_ctx {
 
 static cf_err wipe_device(struct cf_audit_tx *atx, struct cf_request *req, const char *device)
 {
-	struct cf_device dev = { 0 };
+	CF_AUTO_DEVICE dev = { 0 };
 	uint64_t v = 0;
 	cf_err err = cf_device_load(atx->tx->st, atx->tx, device, &dev, &v);
 	if (err)
@@ -33,7 +33,6 @@ static cf_err wipe_device(struct cf_audit_tx *atx, struct cf_request *req, const
 	if (!err)
 		err = cf_doc_save(atx, &req->audit.fields, "device", device, dev.org, v + 1, dev.doc,
 		                  "update");
-	cf_device_clear(&dev);
 	return err;
 }
 
@@ -89,14 +88,13 @@ void cf_h_unlock(struct cf_request *req)
 {
 	if (!cf_attempts_allowed(req, CF_ATT_PIN, req->who.id))
 		return;
-	struct cf_user user = { 0 };
+	CF_AUTO_USER user = { 0 };
 	if (cf_user_load(req->srv->store, NULL, req->who.id, &user, NULL)) {
 		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the account cannot be read now");
 		return;
 	}
 	struct unlock_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		cf_user_clear(&user);
 		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
@@ -105,8 +103,6 @@ void cf_h_unlock(struct cf_request *req)
 	const char *pin = CF_ARGS(req, struct unlock_args)->pin;
 	c->ok = user.pin_hash &&
 	        cf_pwhash_str_verify(user.pin_hash, (const uint8_t *)pin, strlen(pin)) == CF_OK;
-	cf_user_clear(&user);
-	cf_user_clear(&user);
 	req->write = unlock_write;
 	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the unlock was not stored");
 }
@@ -130,11 +126,10 @@ void cf_h_logout(struct cf_request *req)
 void cf_h_me(struct cf_request *req)
 {
 	cf_store *st = req->srv->store;
-	struct cf_user user = { 0 };
-	struct cf_device dev = { 0 };
+	CF_AUTO_USER user = { 0 };
+	CF_AUTO_DEVICE dev = { 0 };
 	if (cf_user_load(st, NULL, req->who.id, &user, NULL) ||
 	    cf_device_load(st, NULL, req->who.device, &dev, NULL)) {
-		cf_user_clear(&user);
 		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the account cannot be read now");
 		return;
 	}
@@ -152,6 +147,4 @@ void cf_h_me(struct cf_request *req)
 		"second_factors", factors, "session", "idle_timeout_s",
 		(json_int_t)req->srv->cfg.idle_timeout_s, "expires_in_s",
 		(json_int_t)(exp > now ? (exp - now) / 1000 : 0)));
-	cf_user_clear(&user);
-	cf_device_clear(&dev);
 }
