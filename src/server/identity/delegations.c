@@ -20,7 +20,7 @@ static const struct cf_field deleg_fields[] = {
 const struct cf_spec cf_spec_delegation = CF_SPEC_BIND(deleg_fields, struct deleg_args);
 
 struct deleg_ctx {
-	json_t *doc;
+	struct cf_delegation d;
 	uint64_t version;
 };
 
@@ -28,7 +28,7 @@ static void deleg_free(void *p)
 {
 	struct deleg_ctx *c = p;
 	if (c)
-		json_decref(c->doc);
+		cf_delegation_clear(&c->d);
 	free(c);
 }
 
@@ -36,13 +36,12 @@ static cf_err deleg_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct deleg_ctx *c = req->ctx;
 	const char *op = c->version == 0 ? "create" : "delete";
-	cf_err err = cf_doc_save(atx, &req->audit.fields, "delegation", cf_jstr(c->doc, "id"),
-	                         cf_jstr(c->doc, "org"), c->version + 1, c->doc, op);
+	cf_err err = cf_doc_save(atx, &req->audit.fields, "delegation", c->d.id, c->d.org,
+	                         c->version + 1, c->d.doc, op);
 	if (err == CF_ERR_CONFLICT)
 		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the delegation changed meanwhile");
 	else if (!err && c->version == 0)
-		cf_reply_json_take(&req->reply, 201, json_pack("{s:s}", "delegation_id",
-		                                               cf_jstr(c->doc, "id")));
+		cf_reply_json_take(&req->reply, 201, json_pack("{s:s}", "delegation_id", c->d.id));
 	else if (!err)
 		cf_reply_text(&req->reply, 204, "application/json", "", 0);
 	return err;
@@ -69,10 +68,10 @@ void cf_h_delegation_create(struct cf_request *req)
 	char id[33];
 	cf_new_id_hex(id);
 	if (c)
-		c->doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I}", "id", id, "org", req->who.tenant,
-		                   "from", req->who.id, "to", a->to_user,
-		                   "scope", scope, "revoked", 0, "created_ms", (json_int_t)cf_now_ms());
-	if (!c || !c->doc) {
+		c->d = (struct cf_delegation){ .id = id, .org = req->who.tenant, .from = req->who.id,
+		                               .to = a->to_user, .scope = scope, .revoked = false,
+		                               .created_ms = (int64_t)cf_now_ms() };
+	if (!c || cf_delegation_update(&c->d)) {
 		deleg_free(c);
 		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
@@ -93,14 +92,13 @@ static cf_err deleg_item(void *ctx, const char *id, uint64_t version, const char
 {
 	struct dlist *l = ctx;
 	json_error_t jerr;
-	json_t *d = json_loadb(text, len, 0, &jerr);
-	if (!d)
+	CF_AUTO_DELEGATION d = { 0 };
+	if (cf_delegation_decode(json_loadb(text, len, 0, &jerr), &d))
 		return CF_ERR_STORE;
-	const char *from = cf_jstr(d, "from"), *to = cf_jstr(d, "to");
-	bool mine = (from && strcmp(from, l->who->id) == 0) || (to && strcmp(to, l->who->id) == 0);
-	if ((l->all || mine) && !cf_jbool(d, "revoked"))
-		json_array_append(l->items, d);
-	json_decref(d);
+	bool mine = (d.from && strcmp(d.from, l->who->id) == 0) ||
+	            (d.to && strcmp(d.to, l->who->id) == 0);
+	if ((l->all || mine) && !d.revoked)
+		json_array_append(l->items, d.doc);
 	return CF_OK;
 }
 
@@ -120,21 +118,24 @@ void cf_h_delegation_list(struct cf_request *req)
 void cf_h_delegation_revoke(struct cf_request *req)
 {
 	struct deleg_ctx *c = calloc(1, sizeof(*c));
-	if (!c || cf_doc_load(req->srv->store, NULL, "delegation", req->params[0], &c->doc,
-	                      &c->version)) {
+	if (!c || cf_delegation_load(req->srv->store, NULL, req->params[0], &c->d, &c->version)) {
 		free(c);
 		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such delegation");
 		return;
 	}
 	req->ctx = c;
 	req->ctx_free = deleg_free;
-	if (!cf_identity_allowed(req, "delegations.revoke", cf_jstr(c->doc, "org"), NULL, cf_jstr(c->doc, "from")))
+	if (!cf_identity_allowed(req, "delegations.revoke", c->d.org, NULL, c->d.from))
 		return;
-	if (cf_jbool(c->doc, "revoked")) {
+	if (c->d.revoked) {
 		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the delegation is revoked already");
 		return;
 	}
-	json_object_set_new(c->doc, "revoked", json_true());
+	c->d.revoked = true;
+	if (cf_delegation_update(&c->d)) {
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
+		return;
+	}
 	req->write = deleg_write;
 	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the revocation was not stored");
 }

@@ -380,3 +380,102 @@ void cf_invitation_clear(struct cf_invitation *inv)
 	json_decref(inv->doc);
 	memset(inv, 0, sizeof(*inv));
 }
+
+static const struct member delegation_members[] = {
+	MSTR(struct cf_delegation, id), MSTR(struct cf_delegation, org),
+	MSTR(struct cf_delegation, from), MSTR(struct cf_delegation, to),
+	MSTR(struct cf_delegation, scope), MBOOL(struct cf_delegation, revoked),
+	MINT(struct cf_delegation, created_ms),
+};
+
+cf_err cf_delegation_decode(json_t *doc, struct cf_delegation *ret)
+{
+	if (!json_string_value(json_object_get(doc, "id")) ||
+	    !json_string_value(json_object_get(doc, "org"))) {
+		json_decref(doc);
+		return CF_ERR_STORE;
+	}
+	decode_members(doc, ret, delegation_members, COUNT(delegation_members));
+	return CF_OK;
+}
+
+json_t *cf_delegation_encode(const struct cf_delegation *d)
+{
+	return encode_members(d, d->doc, delegation_members, COUNT(delegation_members));
+}
+
+cf_err cf_delegation_update(struct cf_delegation *d)
+{
+	json_t *doc = cf_delegation_encode(d);
+	if (!doc)
+		return CF_ERR_NOMEM;
+	json_t *old = d->doc;
+	cf_err err = cf_delegation_decode(doc, d);
+	if (!err)
+		json_decref(old);
+	return err;
+}
+
+cf_err cf_delegation_load(cf_store *st, cf_tx *tx, const char *id, struct cf_delegation *ret,
+                          uint64_t *ret_version)
+{
+	json_t *doc = NULL;
+	uint64_t v = 0;
+	cf_err err = id ? cf_doc_load(st, tx, "delegation", id, &doc, &v) : CF_ERR_NOT_FOUND;
+	if (!err)
+		err = cf_delegation_decode(doc, ret);
+	if (!err && ret_version)
+		*ret_version = v;
+	return err;
+}
+
+void cf_delegation_clear(struct cf_delegation *d)
+{
+	json_decref(d->doc);
+	memset(d, 0, sizeof(*d));
+}
+
+static const struct member pending_members[] = {
+	MSTR(struct cf_pending, user), MSTR(struct cf_pending, method),
+	MSTR(struct cf_pending, code_mac), MSTR(struct cf_pending, device_pk),
+	MINT(struct cf_pending, expires_ms), MINT(struct cf_pending, tries),
+};
+
+cf_err cf_pending_decode(json_t *doc, struct cf_pending *ret)
+{
+	if (!json_string_value(json_object_get(doc, "user")) ||
+	    !json_string_value(json_object_get(doc, "method"))) {
+		json_decref(doc);
+		return CF_ERR_STORE;
+	}
+	decode_members(doc, ret, pending_members, COUNT(pending_members));
+	return CF_OK;
+}
+
+json_t *cf_pending_encode(const struct cf_pending *p)
+{
+	return encode_members(p, p->doc, pending_members, COUNT(pending_members));
+}
+
+cf_err cf_pending_load(cf_store *st, cf_tx *tx, const char *id, struct cf_pending *ret)
+{
+	json_t *doc = NULL;
+	cf_err err = cf_eph_load(st, tx, "pending", id, &doc);
+	if (!err)
+		err = cf_pending_decode(doc, ret);
+	return err;
+}
+
+cf_err cf_pending_save(cf_tx *tx, const char *id, const struct cf_pending *p)
+{
+	CF_AUTO_SECRET_JSON *doc = cf_pending_encode(p);
+	if (!doc)
+		return CF_ERR_NOMEM;
+	return cf_eph_save(tx, "pending", id, doc, (uint64_t)p->expires_ms);
+}
+
+void cf_pending_clear(struct cf_pending *p)
+{
+	cf_json_wipe_decref(p->doc);
+	memset(p, 0, sizeof(*p));
+}

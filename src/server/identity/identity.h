@@ -107,11 +107,46 @@ cf_err cf_invitation_load(cf_store *st, cf_tx *tx, const char *id, struct cf_inv
                           uint64_t *ret_version);
 void cf_invitation_clear(struct cf_invitation *inv);
 
+/* A delegation (document kind "delegation"), typed like cf_user. */
+struct cf_delegation {
+	json_t *doc;
+	const char *id, *org;
+	const char *from, *to;              /* the professional, the secretary */
+	const char *scope;
+	bool revoked;
+	int64_t created_ms;
+};
+
+cf_err cf_delegation_decode(json_t *doc, struct cf_delegation *ret);
+json_t *cf_delegation_encode(const struct cf_delegation *d);
+cf_err cf_delegation_update(struct cf_delegation *d);
+cf_err cf_delegation_load(cf_store *st, cf_tx *tx, const char *id, struct cf_delegation *ret,
+                          uint64_t *ret_version);
+void cf_delegation_clear(struct cf_delegation *d);
+
+/* A pending login (ephemeral kind "pending", keyed by its id), typed. */
+struct cf_pending {
+	json_t *doc;
+	const char *user;
+	const char *method;                 /* "email", "sms" or "totp" */
+	const char *code_mac;               /* hex HMAC of the code; "" for TOTP */
+	const char *device_pk;              /* base64url of the device's key */
+	int64_t expires_ms, tries;
+};
+
+cf_err cf_pending_decode(json_t *doc, struct cf_pending *ret);
+json_t *cf_pending_encode(const struct cf_pending *p);
+cf_err cf_pending_load(cf_store *st, cf_tx *tx, const char *id, struct cf_pending *ret);
+cf_err cf_pending_save(cf_tx *tx, const char *id, const struct cf_pending *p);
+void cf_pending_clear(struct cf_pending *p);
+
 /* Typed documents dropped (and a user's wiped) when they go out of scope;
  * the clear functions take the struct's address, as cleanup attributes do. */
 #define CF_AUTO_USER CF_CLEANUP(cf_user_clear) struct cf_user
 #define CF_AUTO_DEVICE CF_CLEANUP(cf_device_clear) struct cf_device
 #define CF_AUTO_INVITATION CF_CLEANUP(cf_invitation_clear) struct cf_invitation
+#define CF_AUTO_DELEGATION CF_CLEANUP(cf_delegation_clear) struct cf_delegation
+#define CF_AUTO_PENDING CF_CLEANUP(cf_pending_clear) struct cf_pending
 
 /* --- sessions (session.c) ------------------------------------------------ */
 

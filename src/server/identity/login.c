@@ -176,15 +176,10 @@ static cf_err new_pending(struct cf_audit_tx *atx, struct cf_request *req, const
 		snprintf(code, 8, "%06u", (unsigned)randombytes_uniform(1000000));
 		code_mac(mac, req->srv->secret, pending, code);
 	}
-	uint64_t expires = cf_now_ms() + CODE_TTL_MS;
-	json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i}", "user", user->id,
-	                        "method", method, "code_mac", mac, "device_pk", device_pk,
-	                        "expires_ms", (json_int_t)expires, "tries", 0);
-	if (!doc)
-		return CF_ERR_NOMEM;
-	cf_err err = cf_eph_save(atx->tx, "pending", pending, doc, expires);
-	json_decref(doc);
-	return err;
+	struct cf_pending p = { .user = user->id, .method = method, .code_mac = mac,
+	                        .device_pk = device_pk,
+	                        .expires_ms = (int64_t)(cf_now_ms() + CODE_TTL_MS) };
+	return cf_pending_save(atx->tx, pending, &p);
 }
 
 static cf_err login_write(struct cf_audit_tx *atx, struct cf_request *req)
@@ -252,7 +247,7 @@ void cf_h_login(struct cf_request *req)
 /* --- second factor ---------------------------------------------------------- */
 
 struct sf_ctx {
-	json_t *pending;
+	struct cf_pending pending;
 	struct cf_user user;
 	bool ok;
 	uint64_t totp_step;
@@ -264,7 +259,7 @@ static void sf_free(void *p)
 	struct sf_ctx *c = p;
 	if (!c)
 		return;
-	json_decref(c->pending);
+	cf_pending_clear(&c->pending);
 	cf_user_clear(&c->user);
 	free(c);
 }
@@ -290,7 +285,7 @@ cf_err cf_totp_secret_open(const struct cf_server *srv, const char *uid, const c
 static bool check_code(struct cf_request *req, struct sf_ctx *c, const char *method,
                        const char *code)
 {
-	const char *want = cf_jstr(c->pending, "method");
+	const char *want = c->pending.method;
 	if (strcmp(method, "totp") == 0) {
 		uint8_t secret[20];
 		if (cf_totp_secret_open(req->srv, c->user.id, c->user.totp, secret))
@@ -304,7 +299,7 @@ static bool check_code(struct cf_request *req, struct sf_ctx *c, const char *met
 		return false;
 	char mac[65];
 	code_mac(mac, req->srv->secret, CF_ARGS(req, struct sf_args)->pending, code);
-	const char *stored = cf_jstr(c->pending, "code_mac");
+	const char *stored = c->pending.code_mac;
 	return stored && strlen(stored) == 64 && sodium_memcmp(mac, stored, 64) == 0;
 }
 
@@ -315,7 +310,9 @@ static cf_err login_device(struct cf_audit_tx *atx, struct cf_request *req, stru
 {
 	cf_store *st = atx->tx->st;
 	uint8_t pk[32];
-	if (cf_jget_b64(c->pending, "device_pk", pk, sizeof(pk), 32, NULL))
+	size_t got = 0;
+	const char *pk_b64 = c->pending.device_pk;
+	if (!pk_b64 || cf_b64url_decode(pk, sizeof(pk), &got, pk_b64, strlen(pk_b64)) || got != 32)
 		return CF_ERR_INVALID;
 	char hash[65], key[80], id[65];
 	cf_sha256_hex(hash, pk, 32);
@@ -336,7 +333,7 @@ static cf_err login_device(struct cf_audit_tx *atx, struct cf_request *req, stru
 	json_decref(org);
 	cf_new_id_hex(c->device_id);
 	dev = (struct cf_device){ .id = c->device_id, .user = c->user.id, .org = c->user.org,
-	                          .sign_pk = cf_jstr(c->pending, "device_pk"),
+	                          .sign_pk = c->pending.device_pk,
 	                          .status = approval ? "pending" : "approved",
 	                          .created_ms = (int64_t)cf_now_ms() };
 	cf_err err = cf_device_update(&dev);
@@ -362,9 +359,9 @@ static cf_err sf_write(struct cf_audit_tx *atx, struct cf_request *req)
 	const struct sf_args *a = CF_ARGS(req, struct sf_args);
 	const char *pid = a->pending;
 	const char *uid = c->user.id;
-	json_t *p = NULL;
+	CF_AUTO_PENDING p = { 0 };
 	/* Re-read inside the transaction: tries and single use hold under races. */
-	if (cf_eph_load(st, atx->tx, "pending", pid, &p) != CF_OK) {
+	if (cf_pending_load(st, atx->tx, pid, &p) != CF_OK) {
 		login_failed(req);
 		return CF_OK;
 	}
@@ -379,26 +376,20 @@ static cf_err sf_write(struct cf_audit_tx *atx, struct cf_request *req)
 			json_t *mark = json_pack("{s:b}", "used", 1);
 			cf_err err = cf_eph_save(atx->tx, "totp-used", key, mark, cf_now_ms() + 5 * 60 * 1000);
 			json_decref(mark);
-			if (err) {
-				json_decref(p);
+			if (err)
 				return err;
-			}
 		}
 	}
 	cf_err err = cf_attempts_record(atx, req, CF_ATT_CODE, uid, c->ok);
 	if (!err && !c->ok) {
-		json_int_t tries = cf_jint(p, "tries") + 1;
-		if (tries >= CODE_TRIES) {
+		p.tries++;
+		if (p.tries >= CODE_TRIES)
 			err = st->ops->eph_del(atx->tx, "pending", pid);
-		} else {
-			json_object_set_new(p, "tries", json_integer(tries));
-			err = cf_eph_save(atx->tx, "pending", pid, p, (uint64_t)cf_jint(p, "expires_ms"));
-		}
-		json_decref(p);
+		else
+			err = cf_pending_save(atx->tx, pid, &p);
 		login_failed(req);
 		return err;
 	}
-	json_decref(p);
 	if (err)
 		return err;
 	err = st->ops->eph_del(atx->tx, "pending", pid);
@@ -440,8 +431,8 @@ static struct sf_ctx *load_pending(struct cf_request *req, const char *pid)
 	req->ctx = c;
 	req->ctx_free = sf_free;
 	const char *uid = NULL;
-	if (cf_eph_load(st, NULL, "pending", pid, &c->pending) != CF_OK ||
-	    !(uid = cf_jstr(c->pending, "user")) ||
+	if (cf_pending_load(st, NULL, pid, &c->pending) != CF_OK ||
+	    !(uid = c->pending.user) ||
 	    cf_user_load(st, NULL, uid, &c->user, NULL) != CF_OK) {
 		login_failed(req);
 		return NULL;
@@ -456,7 +447,7 @@ void cf_h_second_factor(struct cf_request *req)
 	struct sf_ctx *c = load_pending(req, a->pending);
 	if (!c)
 		return;
-	const char *uid = cf_jstr(c->pending, "user");
+	const char *uid = c->pending.user;
 	if (!cf_attempts_allowed(req, CF_ATT_CODE, uid))
 		return;
 	c->ok = check_code(req, c, method, code);
@@ -471,7 +462,7 @@ static cf_err send_write(struct cf_audit_tx *atx, struct cf_request *req)
 	const char *pid = CF_ARGS(req, struct sf_args)->pending;
 	char code[8];
 	cf_err err = new_pending(atx, req, &c->user, pid, method, code,
-	                         cf_jstr(c->pending, "device_pk"));
+	                         c->pending.device_pk);
 	if (!err && send_code(req, &c->user, method, code) != CF_OK) {
 		cf_reply_problem(&req->reply, CF_P_DELIVERY_UNAVAILABLE,
 		                 "the code cannot be sent now (%s not configured or busy)", method);
@@ -489,7 +480,7 @@ void cf_h_second_factor_send(struct cf_request *req)
 	struct sf_ctx *c = load_pending(req, CF_ARGS(req, struct sf_args)->pending);
 	if (!c)
 		return;
-	const char *uid = cf_jstr(c->pending, "user");
+	const char *uid = c->pending.user;
 	/* the spec admits email and sms; sms only for an account with a phone */
 	if (strcmp(method, "sms") == 0 && !c->user.phone) {
 		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
