@@ -19,14 +19,14 @@ static bool arg_u64(struct cf_request *req, const char *name, uint64_t *ret)
 {
 	const char *s = cf_request_arg(req, name);
 	if (!s || !*s) {
-		cf_reply_problem(&req->reply, 400, "bad-query", "query argument '%s' is required", name);
+		cf_reply_problem(&req->reply, CF_P_BAD_QUERY, "query argument '%s' is required", name);
 		return false;
 	}
 	char *end = NULL;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (errno || *end || s[0] < '0' || s[0] > '9' || strlen(s) > 19) {
-		cf_reply_problem(&req->reply, 400, "bad-query",
+		cf_reply_problem(&req->reply, CF_P_BAD_QUERY,
 		                 "query argument '%s' must be a whole number", name);
 		return false;
 	}
@@ -51,7 +51,7 @@ void cf_h_audit_checkpoint(struct cf_request *req)
 	size_t len = 0;
 	uint64_t size = 0;
 	if (cf_auditlog_checkpoint(req->srv->audit, true, note, sizeof(note), &len, &size)) {
-		cf_reply_problem(&req->reply, 503, "audit-unavailable", "no checkpoint can be read now");
+		cf_reply_problem(&req->reply, CF_P_AUDIT_UNAVAILABLE, "no checkpoint can be read now");
 		return;
 	}
 	cf_reply_text(&req->reply, 200, "text/plain; charset=utf-8", note, len);
@@ -65,12 +65,12 @@ static void proof_failed(struct cf_request *req, cf_err err, const char *w)
 	if (err == CF_ERR_CRYPTO) {
 		cf_log(CF_LOG_ERROR, "audit", "the stored audit tree is damaged: the %s does not "
 		       "verify; not sent (`coffred audit verify` names the bad node)", w);
-		cf_reply_problem(&req->reply, 500, "audit-tree-damaged",
+		cf_reply_problem(&req->reply, CF_P_AUDIT_TREE_DAMAGED,
 		                 "the %s does not verify against the signed log; it was not sent", w);
 		return;
 	}
 	req->reply.retry_after = 5;
-	cf_reply_problem(&req->reply, 503, "audit-unavailable", "the proof cannot be built now");
+	cf_reply_problem(&req->reply, CF_P_AUDIT_UNAVAILABLE, "the proof cannot be built now");
 }
 
 void cf_h_audit_consistency(struct cf_request *req)
@@ -80,7 +80,7 @@ void cf_h_audit_consistency(struct cf_request *req)
 		return;
 	uint64_t size = cf_auditlog_size(req->srv->audit);
 	if (from == 0 || from > to || to > size) {
-		cf_reply_problem(&req->reply, 422, "bad-range",
+		cf_reply_problem(&req->reply, CF_P_BAD_RANGE,
 		                 "need 1 <= from <= to <= %llu (the log size)", (unsigned long long)size);
 		return;
 	}
@@ -106,7 +106,7 @@ void cf_h_audit_inclusion(struct cf_request *req)
 		return;
 	uint64_t have = cf_auditlog_size(req->srv->audit);
 	if (index >= size || size > have) {
-		cf_reply_problem(&req->reply, 422, "bad-range",
+		cf_reply_problem(&req->reply, CF_P_BAD_RANGE,
 		                 "need index < size <= %llu (the log size)", (unsigned long long)have);
 		return;
 	}
@@ -151,13 +151,13 @@ void cf_h_audit_events(struct cf_request *req)
 	if (!arg_u64(req, "from", &from) || !arg_u64(req, "count", &count))
 		return;
 	if (count == 0 || count > EVENTS_MAX_COUNT) {
-		cf_reply_problem(&req->reply, 422, "bad-range", "count must be 1 to %d",
+		cf_reply_problem(&req->reply, CF_P_BAD_RANGE, "count must be 1 to %d",
 		                 EVENTS_MAX_COUNT);
 		return;
 	}
 	uint64_t size = cf_auditlog_size(req->srv->audit);
 	if (from >= size) {
-		cf_reply_problem(&req->reply, 422, "bad-range", "from must be below %llu (the log size)",
+		cf_reply_problem(&req->reply, CF_P_BAD_RANGE, "from must be below %llu (the log size)",
 		                 (unsigned long long)size);
 		return;
 	}
@@ -167,7 +167,7 @@ void cf_h_audit_events(struct cf_request *req)
 	cf_store *st = req->srv->store;
 	if (!c.list || st->ops->audit_events(st, from, count, add_event, &c)) {
 		json_decref(c.list);
-		cf_reply_problem(&req->reply, 503, "audit-unavailable", "the events cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_AUDIT_UNAVAILABLE, "the events cannot be read now");
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:o}", "events", c.list));
@@ -216,21 +216,21 @@ void cf_h_audit_export(struct cf_request *req)
 	const char *format = cf_request_arg(req, "format");
 	uint64_t from = 0, count = 0;
 	if (!format || (strcmp(format, "fhir") && strcmp(format, "syslog"))) {
-		cf_reply_problem(&req->reply, 400, "bad-query", "format must be fhir or syslog");
+		cf_reply_problem(&req->reply, CF_P_BAD_QUERY, "format must be fhir or syslog");
 		return;
 	}
 	if (!arg_u64(req, "from", &from) || !arg_u64(req, "count", &count))
 		return;
 	uint64_t size = cf_auditlog_size(req->srv->audit);
 	if (count == 0 || count > EVENTS_MAX_COUNT || from >= size) {
-		cf_reply_problem(&req->reply, 422, "bad-range",
+		cf_reply_problem(&req->reply, CF_P_BAD_RANGE,
 		                 "need from < %llu (the log size) and count from 1 to %d",
 		                 (unsigned long long)size, EVENTS_MAX_COUNT);
 		return;
 	}
 	struct export_ctx c = { .origin = req->srv->audit_origin, .fhir = format[0] == 'f' };
 	if (c.fhir && !(c.entries = json_array())) {
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	cf_store *st = req->srv->store;
@@ -238,7 +238,7 @@ void cf_h_audit_export(struct cf_request *req)
 	if (err) {
 		json_decref(c.entries);
 		free(c.text);
-		cf_reply_problem(&req->reply, 503, "audit-unavailable", "the events cannot be exported now");
+		cf_reply_problem(&req->reply, CF_P_AUDIT_UNAVAILABLE, "the events cannot be exported now");
 		return;
 	}
 	if (c.fhir) {
@@ -248,7 +248,7 @@ void cf_h_audit_export(struct cf_request *req)
 		char *text = bundle ? json_dumps(bundle, JSON_COMPACT) : NULL;
 		json_decref(bundle);
 		if (!text) {
-			cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+			cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 			return;
 		}
 		cf_reply_text(&req->reply, 200, "application/fhir+json", text, strlen(text));

@@ -14,24 +14,25 @@
 #define PRELOGIN_M_KIB 19456
 #define SALT_BYTES 16
 
-static const struct cf_field prelogin_fields[] = {
-	{ "email", CF_FT_EMAIL, true, 3, 254 },
+struct prelogin_args {
+	const char *email;
 };
-const struct cf_spec cf_spec_auth_prelogin = CF_SPEC(prelogin_fields);
+static const struct cf_field prelogin_fields[] = {
+	CF_F_EMAIL(struct prelogin_args, email, "email", true),
+};
+const struct cf_spec cf_spec_auth_prelogin = CF_SPEC_BIND(prelogin_fields, struct prelogin_args);
 
 void cf_h_auth_prelogin(struct cf_request *req)
 {
-	const json_t *email = json_object_get(req->json, "email");
-	json_t *user = NULL;
-	if (cf_user_by_email(req->srv->store, NULL, json_string_value(email), &user, NULL) == CF_OK) {
-		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:I, s:I, s:i, s:O}",
-			"kdf", "argon2id", "t_cost", cf_jint(user, "t_cost"), "m_cost_kib",
-			cf_jint(user, "m_cost_kib"), "parallelism", 1, "salt", json_object_get(user, "salt")));
-		json_decref(user);
+	const char *s = CF_ARGS(req, struct prelogin_args)->email;
+	CF_AUTO_USER user = { 0 };
+	if (cf_user_by_email(req->srv->store, NULL, s, &user, NULL) == CF_OK) {
+		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:I, s:I, s:i, s:s?}",
+			"kdf", "argon2id", "t_cost", (json_int_t)user.t_cost, "m_cost_kib",
+			(json_int_t)user.m_cost_kib, "parallelism", 1, "salt", user.salt));
 		return;
 	}
-	const char *s = json_string_value(email);
-	size_t len = json_string_length(email);
+	size_t len = strlen(s);
 
 	/* Addresses compare case-insensitively. */
 	static const char domain[] = "coffre-v1 fake-salt";
@@ -45,7 +46,7 @@ void cf_h_auth_prelogin(struct cf_request *req)
 	if (cf_hmac_sha256(mac, req->srv->secret, CF_SERVER_SECRET_BYTES, msg,
 	                   sizeof(domain) + len) != CF_OK ||
 	    cf_b64url_encode(salt, sizeof(salt), mac, SALT_BYTES) != CF_OK) {
-		cf_reply_problem(&req->reply, 500, "internal", "cannot compute the salt");
+		cf_reply_problem(&req->reply, CF_P_INTERNAL, "cannot compute the salt");
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:i, s:i, s:i, s:s}",

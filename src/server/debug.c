@@ -14,11 +14,11 @@ void cf_h_debug_problem(struct cf_request *req)
 	unsigned long status = strtoul(req->params[0], &end, 10);
 	for (size_t i = 0; *end == '\0' && i < sizeof(allowed) / sizeof(allowed[0]); i++) {
 		if (allowed[i] == status) {
-			cf_reply_problem(&req->reply, (unsigned)status, "debug",
-			                 "problem %lu requested from the debug route", status);
+			cf_reply_problem_status(&req->reply, CF_P_DEBUG, (unsigned)status,
+			                        "problem %lu requested from the debug route", status);
 			return;
 		}
 	}
-	cf_reply_problem(&req->reply, 404, "not-found", "the debug route has no status '%s'",
+	cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "the debug route has no status '%s'",
 	                 req->params[0]);
 }

@@ -26,6 +26,7 @@
 #include "server/request.h"
 #include "server/router.h"
 #include "server/tls.h"
+#include "util/cleanup.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -91,7 +92,7 @@ static bool early_checks(struct cf_request *req)
 	size_t hdr = strlen(req->method) + strlen(req->path) + 12;
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, sum_header, &hdr);
 	if (hdr > cfg->header_max) {
-		cf_reply_problem(&req->reply, 431, "headers-too-large",
+		cf_reply_problem(&req->reply, CF_P_HEADERS_TOO_LARGE,
 		                 "request headers are %zu bytes; the limit is %llu", hdr,
 		                 (unsigned long long)cfg->header_max);
 		return false;
@@ -102,7 +103,7 @@ static bool early_checks(struct cf_request *req)
 		errno = 0;
 		unsigned long long n = strtoull(cl, &end, 10);
 		if (errno == 0 && end != cl && *end == '\0' && n > req->body_max) {
-			cf_reply_problem(&req->reply, 413, "body-too-large",
+			cf_reply_problem(&req->reply, CF_P_BODY_TOO_LARGE,
 			                 "the request body is %llu bytes; the limit is %zu", n,
 			                 req->body_max);
 			return false;
@@ -115,7 +116,7 @@ static bool early_checks(struct cf_request *req)
 static void audit_failed(struct cf_request *req)
 {
 	req->reply.retry_after = 5;
-	cf_reply_problem(&req->reply, 503, "audit-unavailable",
+	cf_reply_problem(&req->reply, CF_P_AUDIT_UNAVAILABLE,
 	                 "the audit log cannot record this request, so it was not carried out");
 }
 

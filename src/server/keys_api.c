@@ -63,7 +63,7 @@ static bool tree_size(struct cf_request *req, uint64_t *ret)
 		errno = 0;
 		unsigned long long v = strtoull(s, &end, 10);
 		if (errno || *end || s[0] < '0' || s[0] > '9' || v > cf_auditlog_size(req->srv->audit)) {
-			cf_reply_problem(&req->reply, 400, "bad-query",
+			cf_reply_problem(&req->reply, CF_P_BAD_QUERY,
 			                 "size must be a whole number up to the log size");
 			return false;
 		}
@@ -73,7 +73,7 @@ static bool tree_size(struct cf_request *req, uint64_t *ret)
 	char note[CF_CHECKPOINT_MAX];
 	size_t len = 0;
 	if (cf_auditlog_checkpoint(req->srv->audit, false, note, sizeof(note), &len, ret)) {
-		cf_reply_problem(&req->reply, 503, "audit-unavailable", "no checkpoint can be read now");
+		cf_reply_problem(&req->reply, CF_P_AUDIT_UNAVAILABLE, "no checkpoint can be read now");
 		return false;
 	}
 	return true;
@@ -86,7 +86,7 @@ void cf_h_key_log(struct cf_request *req)
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		known |= strcmp(kinds[i], kind) == 0;
 	if (!known) {
-		cf_reply_problem(&req->reply, 404, "not-found", "no such key kind");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such key kind");
 		return;
 	}
 	uint64_t size = 0;
@@ -95,7 +95,7 @@ void cf_h_key_log(struct cf_request *req)
 	cf_store *st = req->srv->store;
 	struct regs rs = { .n = 0, .overflow = false };
 	if (st->ops->key_registrations(st, kind, owner, take_reg, &rs)) {
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "registrations cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "registrations cannot be read now");
 		return;
 	}
 	json_t *list = json_array();
@@ -113,7 +113,7 @@ void cf_h_key_log(struct cf_request *req)
 				free(ev.b64);
 				json_decref(item);
 				json_decref(list);
-				cf_reply_problem(&req->reply, 503, "audit-unavailable", "proofs cannot be built now");
+				cf_reply_problem(&req->reply, CF_P_AUDIT_UNAVAILABLE, "proofs cannot be built now");
 				return;
 			}
 			json_t *p = json_array();

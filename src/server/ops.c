@@ -18,7 +18,7 @@ enum ready_state {
 
 struct readiness {
 	enum ready_state state;
-	const char *slug;            /* problem type */
+	enum cf_problem problem;     /* its problem type */
 	char why[400];               /* for the problem detail and the log */
 };
 
@@ -59,21 +59,21 @@ static void assess(struct cf_server *srv, bool probe, struct readiness *r)
 	char why[256];
 	uint64_t free_bytes = 0;
 	r->state = READY;
-	r->slug = NULL;
+	r->problem = CF_P_INTERNAL;
 	r->why[0] = '\0';
 	if (cf_auditlog_inconsistent(srv->audit, why, sizeof(why))) {
 		r->state = NOT_READY_LOG_INCONSISTENT;
-		r->slug = "audit-log-inconsistent";
+		r->problem = CF_P_AUDIT_LOG_INCONSISTENT;
 		snprintf(r->why, sizeof(r->why), "the audit log is inconsistent: %s; every /v1 request "
 		         "is refused until it is repaired", why);
 	} else if (cf_store_ping(srv->store) != CF_OK) {
 		r->state = NOT_READY_STORE;
-		r->slug = "store-unavailable";
+		r->problem = CF_P_STORE_UNAVAILABLE;
 		snprintf(r->why, sizeof(r->why), "the store does not answer");
 	} else if (cf_auditlog_failing(srv->audit) &&
 	           (!probe || cf_auditlog_probe(srv->audit) != CF_OK)) {
 		r->state = NOT_READY_AUDIT;
-		r->slug = "audit-unavailable";
+		r->problem = CF_P_AUDIT_UNAVAILABLE;
 		snprintf(r->why, sizeof(r->why), "the audit log cannot store events (%s), so audited "
 		         "requests fail", cf_strerror((cf_err)atomic_load(&srv->audit_err)));
 	} else if (srv->cfg.store_min_free_bytes &&
@@ -83,7 +83,7 @@ static void assess(struct cf_server *srv, bool probe, struct readiness *r)
 		format_size(have, sizeof(have), free_bytes);
 		format_size(floor, sizeof(floor), srv->cfg.store_min_free_bytes);
 		r->state = NOT_READY_DISK;
-		r->slug = "disk-space-low";
+		r->problem = CF_P_DISK_SPACE_LOW;
 		snprintf(r->why, sizeof(r->why), "%s free for the store, below store.min_free_bytes "
 		         "(%s)", have, floor);
 	}
@@ -133,7 +133,7 @@ void cf_h_readyz(struct cf_request *req)
 	if (r.state != READY) {
 		if (r.state != NOT_READY_LOG_INCONSISTENT)
 			req->reply.retry_after = 5;
-		cf_reply_problem(&req->reply, 503, r.slug, "%s", r.why);
+		cf_reply_problem(&req->reply, r.problem, "%s", r.why);
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:s}", "status", "ready"));

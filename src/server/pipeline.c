@@ -17,11 +17,11 @@ static bool stage_route(struct cf_request *req)
 		return true;
 	if (req->method_mismatch) {
 		req->reply.allow = req->allow;
-		cf_reply_problem(&req->reply, 405, "method-not-allowed",
+		cf_reply_problem(&req->reply, CF_P_METHOD_NOT_ALLOWED,
 		                 "%s is not allowed on this resource (allowed: %s)", req->method,
 		                 req->allow);
 	} else {
-		cf_reply_problem(&req->reply, 404, "not-found", "no resource at this path");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no resource at this path");
 	}
 	return false;
 }
@@ -34,7 +34,7 @@ static bool stage_rate_limit(struct cf_request *req)
 	if (cf_ratelimit_take(req->srv->ip_limit, req->ip, strlen(req->ip), cf_mono_ms(), &retry))
 		return true;
 	req->reply.retry_after = retry;
-	cf_reply_problem(&req->reply, 429, "rate-limited",
+	cf_reply_problem(&req->reply, CF_P_RATE_LIMITED,
 	                 "too many requests from this address; retry after %u s", retry);
 	return false;
 }
@@ -50,7 +50,7 @@ static bool stage_authenticate(struct cf_request *req)
 		return true;
 	static const char bearer[] = "Bearer ";
 	if (strncmp(authz, bearer, sizeof(bearer) - 1) != 0) {
-		cf_reply_problem(&req->reply, 401, "unauthenticated",
+		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED,
 		                 "the Authorization header must be 'Bearer <token>'");
 		return false;
 	}
@@ -68,13 +68,13 @@ static bool stage_policy(struct cf_request *req)
 	case CF_POLICY_ALLOW:
 		return true;
 	case CF_POLICY_UNAUTHENTICATED:
-		cf_reply_problem(&req->reply, 401, "unauthenticated", "%s", why);
+		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED, "%s", why);
 		return false;
 	case CF_POLICY_FORBIDDEN:
-		cf_reply_problem(&req->reply, 403, "forbidden", "%s", why);
+		cf_reply_problem(&req->reply, CF_P_FORBIDDEN, "%s", why);
 		return false;
 	case CF_POLICY_NOT_FOUND:
-		cf_reply_problem(&req->reply, 404, "not-found", "%s", why);
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "%s", why);
 		return false;
 	}
 	return false;
@@ -85,7 +85,7 @@ static bool stage_body(struct cf_request *req)
 	const struct cf_route *r = req->route;
 	if (!r->body) {
 		if (req->body_len > 0) {
-			cf_reply_problem(&req->reply, 400, "unexpected-body",
+			cf_reply_problem(&req->reply, CF_P_UNEXPECTED_BODY,
 			                 "this endpoint takes no request body");
 			return false;
 		}
@@ -93,21 +93,25 @@ static bool stage_body(struct cf_request *req)
 	}
 	const char *ctype = cf_request_header(req, "Content-Type");
 	if (!cf_is_json_content_type(ctype)) {
-		cf_reply_problem(&req->reply, 415, "unsupported-media-type",
+		cf_reply_problem(&req->reply, CF_P_UNSUPPORTED_MEDIA_TYPE,
 		                 "the body must be application/json (UTF-8)");
 		return false;
 	}
 	json_error_t jerr;
 	req->json = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req->json) {
-		cf_reply_problem(&req->reply, 400, "malformed-json",
+		cf_reply_problem(&req->reply, CF_P_MALFORMED_JSON,
 		                 "the body is not valid JSON (line %d, column %d): %.120s", jerr.line,
 		                 jerr.column, jerr.text);
 		return false;
 	}
 	char why[256];
-	if (cf_spec_check(req->json, r->body, why, sizeof(why))) {
-		cf_reply_problem(&req->reply, 422, "invalid-field", "%s", why);
+	if (r->body->size > sizeof(req->args)) {
+		cf_reply_problem(&req->reply, CF_P_INTERNAL, "the body spec does not fit the request");
+		return false;
+	}
+	if (cf_spec_bind(req->json, r->body, req->args.bytes, why, sizeof(why))) {
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "%s", why);
 		return false;
 	}
 	return true;
@@ -157,7 +161,7 @@ static cf_err commit_write(struct cf_audit_tx *atx, struct cf_audit_item *item)
 	if (!err)
 		err = cf_session_touch(atx, req);
 	if (err && req->reply.status < 400)
-		cf_reply_problem(&req->reply, 500, "internal", "the change could not be stored");
+		cf_reply_problem(&req->reply, CF_P_INTERNAL, "the change could not be stored");
 	return err;
 }
 
@@ -213,7 +217,7 @@ void cf_pipeline_run(struct cf_request *req)
 	    stage_body(req)) {
 		req->route->handler(req);
 		if (req->reply.status == 0)
-			cf_reply_problem(&req->reply, 500, "internal", "the handler gave no answer");
+			cf_reply_problem(&req->reply, CF_P_INTERNAL, "the handler gave no answer");
 	}
 	audit_fields(req);
 }

@@ -64,19 +64,77 @@ static void set_static_500(struct cf_reply *r)
 	r->problem_slug = "internal";
 }
 
-void cf_reply_problem(struct cf_reply *r, unsigned status, const char *slug,
-                      const char *detail_fmt, ...)
+static const struct cf_problem_info problems[CF_P_COUNT] = {
+	[CF_P_INTERNAL] = { 500, "internal", "Internal Server Error" },
+	[CF_P_STORE_UNAVAILABLE] = { 503, "store-unavailable", "Service Unavailable" },
+	[CF_P_AUDIT_UNAVAILABLE] = { 503, "audit-unavailable", "Service Unavailable" },
+	[CF_P_AUDIT_LOG_INCONSISTENT] = { 503, "audit-log-inconsistent", "Service Unavailable" },
+	[CF_P_DISK_SPACE_LOW] = { 503, "disk-space-low", "Service Unavailable" },
+	[CF_P_AUDIT_TREE_DAMAGED] = { 500, "audit-tree-damaged", "Internal Server Error" },
+	[CF_P_OVERLOADED] = { 503, "overloaded", "Service Unavailable" },
+	[CF_P_UNAVAILABLE] = { 503, "unavailable", "Service Unavailable" },
+	[CF_P_DELIVERY_UNAVAILABLE] = { 503, "delivery-unavailable", "Service Unavailable" },
+	[CF_P_INVALID_FIELD] = { 422, "invalid-field", "Unprocessable Content" },
+	[CF_P_BAD_RANGE] = { 422, "bad-range", "Unprocessable Content" },
+	[CF_P_WRONG_CODE] = { 422, "wrong-code", "Unprocessable Content" },
+	[CF_P_BAD_QUERY] = { 400, "bad-query", "Bad Request" },
+	[CF_P_UNEXPECTED_BODY] = { 400, "unexpected-body", "Bad Request" },
+	[CF_P_MALFORMED_JSON] = { 400, "malformed-json", "Bad Request" },
+	[CF_P_UNAUTHENTICATED] = { 401, "unauthenticated", "Unauthorized" },
+	[CF_P_LOGIN_FAILED] = { 401, "login-failed", "Unauthorized" },
+	[CF_P_WRONG_PIN] = { 401, "wrong-pin", "Unauthorized" },
+	[CF_P_SESSION_LOCKED] = { 401, "session-locked", "Unauthorized" },
+	[CF_P_INVALID_INVITATION] = { 401, "invalid-invitation", "Unauthorized" },
+	[CF_P_FORBIDDEN] = { 403, "forbidden", "Forbidden" },
+	[CF_P_DEVICE_WIPED] = { 403, "device-wiped", "Forbidden" },
+	[CF_P_DEVICE_PENDING] = { 403, "device-pending", "Forbidden" },
+	[CF_P_CLIENT_CERTIFICATE] = { 403, "client-certificate", "Forbidden" },
+	[CF_P_ADDRESS_NOT_ALLOWED] = { 403, "address-not-allowed", "Forbidden" },
+	[CF_P_NOT_FOUND] = { 404, "not-found", "Not Found" },
+	[CF_P_METHOD_NOT_ALLOWED] = { 405, "method-not-allowed", "Method Not Allowed" },
+	[CF_P_CONFLICT] = { 409, "conflict", "Conflict" },
+	[CF_P_BODY_TOO_LARGE] = { 413, "body-too-large", "Content Too Large" },
+	[CF_P_UNSUPPORTED_MEDIA_TYPE] = { 415, "unsupported-media-type", "Unsupported Media Type" },
+	[CF_P_RATE_LIMITED] = { 429, "rate-limited", "Too Many Requests" },
+	[CF_P_TOO_MANY_ATTEMPTS] = { 429, "too-many-attempts", "Too Many Requests" },
+	[CF_P_HEADERS_TOO_LARGE] = { 431, "headers-too-large", "Request Header Fields Too Large" },
+	[CF_P_DEBUG] = { 0, "debug", NULL },
+};
+
+const struct cf_problem_info *cf_problem_info(enum cf_problem p)
 {
+	return (unsigned)p < CF_P_COUNT ? &problems[p] : &problems[CF_P_INTERNAL];
+}
+
+enum cf_problem cf_problem_of(cf_err err)
+{
+	switch (err) {
+	case CF_ERR_STORE: return CF_P_STORE_UNAVAILABLE;
+	case CF_ERR_NOMEM:
+	case CF_ERR_BUSY: return CF_P_OVERLOADED;
+	case CF_ERR_NOT_FOUND: return CF_P_NOT_FOUND;
+	case CF_ERR_CONFLICT: return CF_P_CONFLICT;
+	case CF_ERR_INVALID: return CF_P_INVALID_FIELD;
+	case CF_ERR_DENIED: return CF_P_FORBIDDEN;
+	case CF_ERR_TOO_LARGE: return CF_P_BODY_TOO_LARGE;
+	default: return CF_P_INTERNAL;
+	}
+}
+
+static void vproblem(struct cf_reply *r, enum cf_problem p, unsigned status,
+                     const char *detail_fmt, va_list ap)
+{
+	const struct cf_problem_info *info = cf_problem_info(p);
+	if (info->status)
+		status = info->status;
 	char detail[512];
-	va_list ap;
-	va_start(ap, detail_fmt);
 	vsnprintf(detail, sizeof(detail), detail_fmt, ap);
-	va_end(ap);
 
 	char type[96];
-	snprintf(type, sizeof(type), "urn:coffre:problem:%s", slug);
+	snprintf(type, sizeof(type), "urn:coffre:problem:%s", info->slug);
 	json_t *obj = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title",
-	                        cf_http_reason(status), "status", (int)status, "detail", detail);
+	                        info->title ? info->title : cf_http_reason(status),
+	                        "status", (int)status, "detail", detail);
 	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	json_decref(obj);
 	if (!text) {
@@ -84,7 +142,24 @@ void cf_reply_problem(struct cf_reply *r, unsigned status, const char *slug,
 		return;
 	}
 	set_body(r, status, "application/problem+json", text, strlen(text));
-	r->problem_slug = slug;
+	r->problem_slug = info->slug;
+}
+
+void cf_reply_problem(struct cf_reply *r, enum cf_problem p, const char *detail_fmt, ...)
+{
+	va_list ap;
+	va_start(ap, detail_fmt);
+	vproblem(r, p, 500, detail_fmt, ap);
+	va_end(ap);
+}
+
+void cf_reply_problem_status(struct cf_reply *r, enum cf_problem p, unsigned status,
+                             const char *detail_fmt, ...)
+{
+	va_list ap;
+	va_start(ap, detail_fmt);
+	vproblem(r, p, status, detail_fmt, ap);
+	va_end(ap);
 }
 
 void cf_reply_json_take(struct cf_reply *r, unsigned status, json_t *obj)

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "crypto/crypto.h"
+#include "util/cleanup.h"
 #include "util/clock.h"
 #include "util/encoding.h"
 
@@ -29,6 +30,17 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
 		          (socklen_t)cap);
+}
+
+/* Wipes and frees the body buffer (it may hold secrets). */
+static void wipe_body(struct cf_request *req)
+{
+	if (req->body)
+		sodium_memzero(req->body, req->body_cap);
+	free(req->body);
+	req->body = NULL;
+	req->body_len = 0;
+	req->body_cap = 0;
 }
 
 struct cf_request *cf_request_new(struct cf_server *srv, struct MHD_Connection *conn,
@@ -53,9 +65,12 @@ void cf_request_free(struct cf_request *req)
 {
 	if (!req)
 		return;
-	json_decref(req->json);
+	/* The body, its parsed form and its bound fields may hold secrets
+	 * (auth_key, PIN, recovery_auth): wiped before they are freed. */
+	cf_json_wipe_decref(req->json);
+	sodium_memzero(&req->args, sizeof(req->args));
 	json_decref(req->session);
-	free(req->body);
+	wipe_body(req);
 	if (req->ctx_free)
 		req->ctx_free(req->ctx);
 	cf_reply_clear(&req->reply);
@@ -79,10 +94,8 @@ void cf_request_take_body(struct cf_request *req, const char *data, size_t len)
 	size_t limit = req->body_max;
 	if (len > limit - req->body_len) {
 		req->body_overflow = true;
-		free(req->body);
-		req->body = NULL;
-		req->body_len = 0;
-		cf_reply_problem(&req->reply, 413, "body-too-large",
+		wipe_body(req);
+		cf_reply_problem(&req->reply, CF_P_BODY_TOO_LARGE,
 		                 "the request body exceeds the limit of %zu bytes", limit);
 		return;
 	}
@@ -92,12 +105,19 @@ void cf_request_take_body(struct cf_request *req, const char *data, size_t len)
 			cap *= 2;
 		if (cap > limit)
 			cap = limit;
-		uint8_t *nb = realloc(req->body, cap + 1);
+		/* Grown by copy, not realloc, so no unwiped copy of a secret is
+		 * left behind in freed memory. */
+		uint8_t *nb = malloc(cap + 1);
 		if (!nb) {
 			req->body_overflow = true;
-			cf_reply_problem(&req->reply, 503, "overloaded", "out of memory for the body");
+			cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory for the body");
 			return;
 		}
+		if (req->body_len)
+			memcpy(nb, req->body, req->body_len);
+		size_t old_len = req->body_len;
+		wipe_body(req);
+		req->body_len = old_len;
 		req->body = nb;
 		req->body_cap = cap;
 	}

@@ -13,6 +13,10 @@
 
 #define CF_MAX_PARAMS 3
 #define CF_PARAM_MAX 128
+#define CF_ARGS_MAX 512                /* largest struct a body spec binds into */
+
+/* The handler's typed view of its bound body: CF_ARGS(req, struct login_args). */
+#define CF_ARGS(req, T) ((const T *)(const void *)(req)->args.bytes)
 
 struct MHD_Connection;
 struct cf_route;
@@ -34,7 +38,13 @@ struct cf_request {
 	size_t body_len, body_cap;
 	size_t body_max;               /* the cap, set at creation */
 	bool body_overflow;
-	json_t *json;                  /* parsed body, for JSON routes */
+	json_t *json;                  /* parsed body, for JSON routes; wiped at the end */
+	/* The body bound by the route's spec (jsonspec.h), typed by the handler
+	 * with CF_ARGS; wiped with the request, as it may hold secrets. */
+	union {
+		max_align_t align;
+		unsigned char bytes[CF_ARGS_MAX];
+	} args;
 	struct cf_principal who;       /* set by the authentication stage */
 	struct cf_reply reply;
 	uint64_t start_mono_ms;

@@ -33,14 +33,14 @@ void cf_h_versions_list(struct cf_request *req)
 	for (size_t i = 0; entity && i < sizeof(entities) / sizeof(entities[0]); i++)
 		known |= strcmp(entities[i], entity) == 0;
 	if (!known) {
-		cf_reply_problem(&req->reply, 400, "bad-query",
+		cf_reply_problem(&req->reply, CF_P_BAD_QUERY,
 		                 "entity must be one of api_key, user, role, delegation, device, unit, "
 		                 "record, thread_member");
 		return;
 	}
 	uint8_t raw[16];
 	if (id && cf_hex_decode(raw, sizeof(raw), id, strlen(id))) {
-		cf_reply_problem(&req->reply, 400, "bad-query", "id must be 32 hex characters");
+		cf_reply_problem(&req->reply, CF_P_BAD_QUERY, "id must be 32 hex characters");
 		return;
 	}
 	unsigned long limit = VERSIONS_MAX;
@@ -48,7 +48,7 @@ void cf_h_versions_list(struct cf_request *req)
 		char *end = NULL;
 		limit = strtoul(limit_s, &end, 10);
 		if (*end || limit_s[0] < '0' || limit_s[0] > '9' || limit == 0 || limit > VERSIONS_MAX) {
-			cf_reply_problem(&req->reply, 400, "bad-query", "limit must be 1 to %d", VERSIONS_MAX);
+			cf_reply_problem(&req->reply, CF_P_BAD_QUERY, "limit must be 1 to %d", VERSIONS_MAX);
 			return;
 		}
 	}
@@ -56,7 +56,7 @@ void cf_h_versions_list(struct cf_request *req)
 	cf_store *st = req->srv->store;
 	if (!list || st->ops->versions(st, entity, id, limit, add_version, list)) {
 		json_decref(list);
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "versions cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "versions cannot be read now");
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:o}", "versions", list));

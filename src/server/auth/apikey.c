@@ -98,11 +98,11 @@ bool cf_api_key_authenticate(struct cf_request *req, const char *token)
 	if (!err)
 		err = st->ops->api_key_by_hash(st, hash, &key);
 	if (err == CF_ERR_STORE) {
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "credentials cannot be checked now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "credentials cannot be checked now");
 		return false;
 	}
 	if (err || key.revoked) {
-		cf_reply_problem(&req->reply, 401, "unauthenticated", "invalid or revoked credentials");
+		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED, "invalid or revoked credentials");
 		return false;
 	}
 	struct cf_principal *p = &req->who;
@@ -111,7 +111,7 @@ bool cf_api_key_authenticate(struct cf_request *req, const char *token)
 	snprintf(p->tenant, sizeof(p->tenant), "%s", key.tenant);
 	snprintf(p->scopes, sizeof(p->scopes), "%s", key.scopes);
 	if (!cf_cidr_list_allows(key.allow, req->ip)) {
-		cf_reply_problem(&req->reply, 403, "address-not-allowed",
+		cf_reply_problem(&req->reply, CF_P_ADDRESS_NOT_ALLOWED,
 		                 "this API key may not be used from this address");
 		return false;
 	}

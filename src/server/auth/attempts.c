@@ -82,7 +82,7 @@ bool cf_attempts_allowed(struct cf_request *req, enum cf_attempt_kind kind, cons
 	if (w == 0)
 		return true;
 	req->reply.retry_after = w;
-	cf_reply_problem(&req->reply, 429, "too-many-attempts",
+	cf_reply_problem(&req->reply, CF_P_TOO_MANY_ATTEMPTS,
 	                 "too many failed attempts; try again in %u s", w);
 	return false;
 }

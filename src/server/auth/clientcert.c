@@ -23,7 +23,7 @@ static bool cert_refused(struct cf_request *req, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	cf_reply_problem(&req->reply, 403, "client-certificate", "%s", detail);
+	cf_reply_problem(&req->reply, CF_P_CLIENT_CERTIFICATE, "%s", detail);
 	/* A token used without its device's certificate does not keep the
 	 * session alive (a lock decided on this read is still recorded). */
 	if (req->session && !cf_jbool(req->session, "locked"))
@@ -59,9 +59,8 @@ bool cf_client_cert_check(struct cf_request *req)
 	if (user) {
 		cf_err err = device_record(req, req->who.device, recorded, &wiped);
 		if (err) {
-			cf_reply_problem(&req->reply, err == CF_ERR_STORE ? 503 : 401,
-			                 err == CF_ERR_STORE ? "store-unavailable" : "unauthenticated",
-			                 "the session's device cannot be checked");
+			cf_reply_problem(&req->reply, err == CF_ERR_STORE ?
+			                 CF_P_STORE_UNAVAILABLE : CF_P_UNAUTHENTICATED, "the session's device cannot be checked");
 			return false;
 		}
 	}
@@ -105,7 +104,7 @@ bool cf_client_cert_check(struct cf_request *req)
 	if (!user) {
 		cf_err err = device_record(req, cert_device, recorded, &wiped);
 		if (err == CF_ERR_STORE) {
-			cf_reply_problem(&req->reply, 503, "store-unavailable",
+			cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE,
 			                 "the certificate's device cannot be checked");
 			return false;
 		}

@@ -38,34 +38,33 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	cf_err err = token_hash(token, key) ? cf_eph_load(st, NULL, "session", key, &s) :
 	                                      CF_ERR_NOT_FOUND;
 	if (err == CF_ERR_STORE) {
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "sessions cannot be checked now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "sessions cannot be checked now");
 		return false;
 	}
 	if (err) {
-		cf_reply_problem(&req->reply, 401, "unauthenticated",
+		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED,
 		                 "invalid, expired or revoked session");
 		return false;
 	}
 	const char *device = cf_jstr(s, "device");
-	json_t *dev = NULL;
-	if (!device || cf_doc_load(st, NULL, "device", device, &dev, NULL)) {
+	struct cf_device dev = { 0 };
+	if (cf_device_load(st, NULL, device, &dev, NULL)) {
 		json_decref(s);
-		cf_reply_problem(&req->reply, 401, "unauthenticated", "the session's device is unknown");
+		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED, "the session's device is unknown");
 		return false;
 	}
-	const char *dstatus = cf_jstr(dev, "status");
-	bool wiped = dstatus && strcmp(dstatus, "wiped") == 0;
-	bool pending = dstatus && strcmp(dstatus, "pending") == 0;
-	json_decref(dev);
-	json_t *user = NULL;
+	bool wiped = dev.status && strcmp(dev.status, "wiped") == 0;
+	bool pending = dev.status && strcmp(dev.status, "pending") == 0;
+	cf_device_clear(&dev);
+	struct cf_user user = { 0 };
 	const char *uid = cf_jstr(s, "user");
-	bool live = uid && cf_doc_load(st, NULL, "user", uid, &user, NULL) == CF_OK &&
-	            strcmp(cf_jstr(user, "status") ? cf_jstr(user, "status") : "", "active") == 0 &&
-	            cf_jint(user, "session_epoch") == cf_jint(s, "epoch");
+	bool live = cf_user_load(st, NULL, uid, &user, NULL) == CF_OK &&
+	            user.status && strcmp(user.status, "active") == 0 &&
+	            user.session_epoch == cf_jint(s, "epoch");
 	if (!live) {
-		json_decref(user);
+		cf_user_clear(&user);
 		json_decref(s);
-		cf_reply_problem(&req->reply, 401, "unauthenticated",
+		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED,
 		                 "invalid, expired or revoked session");
 		return false;
 	}
@@ -74,17 +73,17 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	struct cf_principal *p = &req->who;
 	p->kind = CF_PRINCIPAL_USER;
 	snprintf(p->id, sizeof(p->id), "%s", uid);
-	snprintf(p->tenant, sizeof(p->tenant), "%s", cf_jstr(user, "org") ? cf_jstr(user, "org") : "");
-	snprintf(p->unit, sizeof(p->unit), "%s", cf_jstr(user, "unit") ? cf_jstr(user, "unit") : "");
+	snprintf(p->tenant, sizeof(p->tenant), "%s", user.org);
+	snprintf(p->unit, sizeof(p->unit), "%s", user.unit ? user.unit : "");
 	snprintf(p->device, sizeof(p->device), "%s", device);
 	snprintf(p->session, sizeof(p->session), "%s", cf_jstr(s, "id") ? cf_jstr(s, "id") : "");
-	p->role = cf_role_parse(cf_jstr(user, "role"));
-	json_decref(user);
+	p->role = cf_role_parse(user.role);
+	cf_user_clear(&user);
 	req->session = s;
 	snprintf(req->session_key, sizeof(req->session_key), "%s", key);
 
 	if (wiped) {
-		cf_reply_problem(&req->reply, 403, "device-wiped",
+		cf_reply_problem(&req->reply, CF_P_DEVICE_WIPED,
 		                 "this device was wiped: its keys and data must be erased");
 		cf_reply_problem_extend(&req->reply, json_pack("{s:b}", "wipe", 1));
 		return false;
@@ -101,12 +100,12 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	 * the route table (CF_ROUTE_WHILE_LOCKED, CF_ROUTE_WHILE_PENDING). */
 	unsigned flags = req->route->flags;
 	if (locked && !(flags & CF_ROUTE_WHILE_LOCKED)) {
-		cf_reply_problem(&req->reply, 401, "session-locked",
+		cf_reply_problem(&req->reply, CF_P_SESSION_LOCKED,
 		                 "the session is locked after inactivity; unlock it with the PIN");
 		return false;
 	}
 	if (pending && !(flags & CF_ROUTE_WHILE_PENDING)) {
-		cf_reply_problem(&req->reply, 403, "device-pending",
+		cf_reply_problem(&req->reply, CF_P_DEVICE_PENDING,
 		                 "this device awaits approval by an administrator");
 		return false;
 	}
@@ -125,7 +124,7 @@ cf_err cf_session_touch(struct cf_audit_tx *atx, struct cf_request *req)
 	                   (uint64_t)cf_jint(req->session, "expires_ms"));
 }
 
-cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const json_t *user,
+cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const struct cf_user *user,
                          const char *device_id, char *token_out, size_t cap)
 {
 	if (cap <= CF_SESSION_TEXT_LEN)
@@ -146,13 +145,13 @@ cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const 
 	/* Role, organisation and unit are read from the user on every request,
 	 * so the session does not copy them. */
 	json_t *s = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:i}",
-		"id", id, "user", cf_jstr(user, "id"), "device", device_id,
+		"id", id, "user", user->id, "device", device_id,
 		"created_ms", (json_int_t)now, "last_ms", (json_int_t)now, "expires_ms",
 		(json_int_t)expires, "locked", 0, "pin_failures", 0);
 	if (!s)
 		return CF_ERR_NOMEM;
 	/* Revoking a user's sessions raises the user's epoch: older sessions die. */
-	json_object_set_new(s, "epoch", json_integer(cf_jint(user, "session_epoch")));
+	json_object_set_new(s, "epoch", json_integer((json_int_t)user->session_epoch));
 	err = cf_eph_save(atx->tx, "session", key, s, expires);
 	json_decref(s);
 	return err;

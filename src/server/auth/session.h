@@ -11,6 +11,8 @@
 #include "audit/auditlog.h"
 #include "server/request.h"
 
+struct cf_user;
+
 #define CF_SESSION_PREFIX "coffre_s_"
 #define CF_SESSION_TEXT_LEN (sizeof(CF_SESSION_PREFIX) - 1 + 43)
 
@@ -18,7 +20,8 @@
  * 403 device wiped/pending) and returns false. */
 bool cf_session_authenticate(struct cf_request *req, const char *token);
 /* In a write: a new session for user/device; token text into token_out. */
-cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const json_t *user,
+cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req,
+                         const struct cf_user *user,
                          const char *device_id, char *token_out, size_t cap);
 /* In a write: records the session's last use (and a lock decided on read). */
 cf_err cf_session_touch(struct cf_audit_tx *atx, struct cf_request *req);

@@ -14,7 +14,7 @@
 #include "util/encoding.h"
 
 struct acct_ctx {
-	json_t *user;
+	struct cf_user user;
 	uint64_t version;
 	bool ok;
 	uint64_t step;
@@ -24,7 +24,7 @@ static void acct_free(void *p)
 {
 	struct acct_ctx *c = p;
 	if (c)
-		json_decref(c->user);
+		cf_user_clear(&c->user);
 	free(c);
 }
 
@@ -32,9 +32,9 @@ static void acct_free(void *p)
 static struct acct_ctx *acct_load(struct cf_request *req, const char *user_id)
 {
 	struct acct_ctx *c = calloc(1, sizeof(*c));
-	if (!c || cf_doc_load(req->srv->store, NULL, "user", user_id, &c->user, &c->version)) {
+	if (!c || cf_user_load(req->srv->store, NULL, user_id, &c->user, &c->version)) {
 		free(c);
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "the account cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the account cannot be read now");
 		return NULL;
 	}
 	req->ctx = c;
@@ -45,10 +45,10 @@ static struct acct_ctx *acct_load(struct cf_request *req, const char *user_id)
 static cf_err acct_save(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct acct_ctx *c = req->ctx;
-	cf_err err = cf_doc_save(atx, &req->audit.fields, "user", cf_jstr(c->user, "id"),
-	                         cf_jstr(c->user, "org"), c->version + 1, c->user, "update");
+	cf_err err = cf_doc_save(atx, &req->audit.fields, "user", c->user.id, c->user.org,
+	                         c->version + 1, c->user.doc, "update");
 	if (err == CF_ERR_CONFLICT)
-		cf_reply_problem(&req->reply, 409, "conflict", "the account changed meanwhile; try again");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the account changed meanwhile; try again");
 	return err;
 }
 
@@ -63,7 +63,7 @@ static cf_err save_204(struct cf_audit_tx *atx, struct cf_request *req)
 static void pending_write(struct cf_request *req, cf_err (*fn)(struct cf_audit_tx *, struct cf_request *))
 {
 	req->write = fn;
-	cf_reply_problem(&req->reply, 500, "internal", "the change was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the change was not stored");
 }
 
 static cf_err hash_text(const char *s, char out[CF_PWHASH_STR_BYTES])
@@ -71,30 +71,20 @@ static cf_err hash_text(const char *s, char out[CF_PWHASH_STR_BYTES])
 	return cf_pwhash_str(out, (const uint8_t *)s, strlen(s));
 }
 
-static cf_err hash_b64(const json_t *b, const char *field, char out[CF_PWHASH_STR_BYTES])
+static cf_err hash_key(const uint8_t key[32], char out[CF_PWHASH_STR_BYTES])
 {
-	uint8_t raw[32];
-	if (cf_jget_b64(b, field, raw, sizeof(raw), 32, NULL))
-		return CF_ERR_INVALID;
-	cf_err err = cf_pwhash_str(out, raw, sizeof(raw));
-	sodium_memzero(raw, sizeof(raw));
-	return err;
+	return cf_pwhash_str(out, key, 32);
 }
 
-static bool verify_b64(const json_t *b, const char *field, const char *hash)
+static bool verify_key(const uint8_t key[32], const char *hash)
 {
-	uint8_t raw[32];
-	if (!hash || cf_jget_b64(b, field, raw, sizeof(raw), 32, NULL))
-		return false;
-	bool ok = cf_pwhash_str_verify(hash, raw, sizeof(raw)) == CF_OK;
-	sodium_memzero(raw, sizeof(raw));
-	return ok;
+	return hash && cf_pwhash_str_verify(hash, key, 32) == CF_OK;
 }
 
 /* --- TOTP ------------------------------------------------------------------ */
 
 static cf_err totp_seal(const struct cf_server *srv, const char *uid, const uint8_t secret[20],
-                        json_t **ret)
+                        char *ret, size_t cap)
 {
 	uint8_t sealed[12 + 20 + 16], key[32];
 	cf_random_bytes(sealed, 12);
@@ -103,7 +93,7 @@ static cf_err totp_seal(const struct cf_server *srv, const char *uid, const uint
 	cf_err err = cf_aead_seal(sealed + 12, secret, 20, (const uint8_t *)uid, strlen(uid), sealed, key);
 	sodium_memzero(key, sizeof(key));
 	if (!err)
-		*ret = cf_jb64(sealed, sizeof(sealed));
+		err = cf_b64url_encode(ret, cap, sealed, sizeof(sealed));
 	return err;
 }
 
@@ -112,18 +102,19 @@ static cf_err totp_begin_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct acct_ctx *c = req->ctx;
 	uint8_t secret[20];
-	char b32[40], uri[200];
-	json_t *sealed = NULL;
+	char b32[40], uri[200], sealed[80];
 	cf_random_bytes(secret, sizeof(secret));
-	cf_err err = totp_seal(req->srv, cf_jstr(c->user, "id"), secret, &sealed);
+	cf_err err = totp_seal(req->srv, c->user.id, secret, sealed, sizeof(sealed));
 	cf_base32_encode(b32, sizeof(b32), secret, sizeof(secret));
 	sodium_memzero(secret, sizeof(secret));
 	if (err)
 		return err;
-	json_object_set_new(c->user, "totp_pending", sealed);
-	err = acct_save(atx, req);
+	c->user.totp_pending = sealed;
+	err = cf_user_update(&c->user);
+	if (!err)
+		err = acct_save(atx, req);
 	snprintf(uri, sizeof(uri), "otpauth://totp/coffre:%s?secret=%s&issuer=coffre&algorithm=SHA1"
-	         "&digits=6&period=30", cf_jstr(c->user, "id"), b32);
+	         "&digits=6&period=30", c->user.id, b32);
 	if (!err)
 		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s}", "secret", b32, "uri", uri));
 	sodium_memzero(b32, sizeof(b32));
@@ -137,8 +128,13 @@ void cf_h_totp_begin(struct cf_request *req)
 		pending_write(req, totp_begin_write);
 }
 
-static const struct cf_field code_fields[] = { { "code", CF_FT_STRING, true, 6, 6 } };
-const struct cf_spec cf_spec_totp_confirm = CF_SPEC(code_fields);
+struct code_args {
+	const char *code;
+};
+static const struct cf_field code_fields[] = {
+	CF_F_STRING(struct code_args, code, "code", true, 6, 6),
+};
+const struct cf_spec cf_spec_totp_confirm = CF_SPEC_BIND(code_fields, struct code_args);
 
 static cf_err totp_confirm_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
@@ -147,12 +143,13 @@ static cf_err totp_confirm_write(struct cf_audit_tx *atx, struct cf_request *req
 	if (err)
 		return err;
 	if (!c->ok) {
-		cf_reply_problem(&req->reply, 422, "wrong-code", "the code does not match the new secret");
+		cf_reply_problem(&req->reply, CF_P_WRONG_CODE, "the code does not match the new secret");
 		return CF_OK;
 	}
-	json_object_set(c->user, "totp", json_object_get(c->user, "totp_pending"));
-	json_object_del(c->user, "totp_pending");
-	return save_204(atx, req);
+	c->user.totp = c->user.totp_pending;
+	c->user.totp_pending = NULL;
+	err = cf_user_update(&c->user);
+	return err ? err : save_204(atx, req);
 }
 
 void cf_h_totp_confirm(struct cf_request *req)
@@ -160,28 +157,24 @@ void cf_h_totp_confirm(struct cf_request *req)
 	struct acct_ctx *c = acct_load(req, req->who.id);
 	if (!c || !cf_attempts_allowed(req, CF_ATT_CODE, req->who.id))
 		return;
-	if (!cf_jstr(c->user, "totp_pending")) {
-		cf_reply_problem(&req->reply, 409, "conflict", "start with POST /v1/me/totp/begin");
+	if (!c->user.totp_pending) {
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "start with POST /v1/me/totp/begin");
 		return;
 	}
-	/* cf_totp_secret_open reads "totp": look at the pending one */
-	json_t *probe = json_pack("{s:s, s:O}", "id", cf_jstr(c->user, "id"), "totp",
-	                          json_object_get(c->user, "totp_pending"));
 	uint8_t secret[20];
-	c->ok = probe && cf_totp_secret_open(req->srv, probe, secret) == CF_OK &&
-	        cf_totp_verify(cf_jstr(req->json, "code"), secret, sizeof(secret), cf_now_ms() / 1000,
+	c->ok = cf_totp_secret_open(req->srv, c->user.id, c->user.totp_pending, secret) == CF_OK &&
+	        cf_totp_verify(CF_ARGS(req, struct code_args)->code, secret, sizeof(secret), cf_now_ms() / 1000,
 	                       1, &c->step) == CF_OK;
 	sodium_memzero(secret, sizeof(secret));
-	json_decref(probe);
 	pending_write(req, totp_confirm_write);
 }
 
 static cf_err totp_disable_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct acct_ctx *c = req->ctx;
-	json_object_del(c->user, "totp");
-	json_object_del(c->user, "totp_pending");
-	return save_204(atx, req);
+	c->user.totp = c->user.totp_pending = NULL;
+	cf_err err = cf_user_update(&c->user);
+	return err ? err : save_204(atx, req);
 }
 
 void cf_h_totp_disable(struct cf_request *req)
@@ -192,75 +185,93 @@ void cf_h_totp_disable(struct cf_request *req)
 
 /* --- PIN, phone ------------------------------------------------------------- */
 
-static const struct cf_field pin_fields[] = { { "pin", CF_FT_STRING, true, 4, 12 } };
-const struct cf_spec cf_spec_pin = CF_SPEC(pin_fields);
+struct pin_args {
+	const char *pin;
+};
+static const struct cf_field pin_fields[] = {
+	CF_F_DIGITS(struct pin_args, pin, "pin", true, 4, 12),
+};
+const struct cf_spec cf_spec_pin = CF_SPEC_BIND(pin_fields, struct pin_args);
 
 void cf_h_pin(struct cf_request *req)
 {
-	const char *pin = cf_jstr(req->json, "pin");
-	for (const char *p = pin; *p; p++) {
-		if (*p < '0' || *p > '9') {
-			cf_reply_problem(&req->reply, 422, "invalid-field", "field 'pin' must be 4 to 12 digits");
-			return;
-		}
-	}
+	const char *pin = CF_ARGS(req, struct pin_args)->pin;
 	struct acct_ctx *c = acct_load(req, req->who.id);
 	char hash[CF_PWHASH_STR_BYTES];
 	if (!c || hash_text(pin, hash))
 		return;
-	json_object_set_new(c->user, "pin_hash", json_string(hash));
+	c->user.pin_hash = hash;
+	cf_err err = cf_user_update(&c->user);
 	sodium_memzero(hash, sizeof(hash));
+	if (err)
+		return;
 	pending_write(req, save_204);
 }
 
-static const struct cf_field phone_fields[] = { { "phone", CF_FT_STRING, true, 9, 16 } };
-const struct cf_spec cf_spec_phone = CF_SPEC(phone_fields);
+struct phone_args {
+	const char *phone;
+};
+static const struct cf_field phone_fields[] = {
+	CF_F_PHONE(struct phone_args, phone, "phone", true),
+};
+const struct cf_spec cf_spec_phone = CF_SPEC_BIND(phone_fields, struct phone_args);
 
 void cf_h_phone(struct cf_request *req)
 {
-	const char *phone = cf_jstr(req->json, "phone");
-	if (!cf_phone_e164_ok(phone)) {
-		cf_reply_problem(&req->reply, 422, "invalid-field",
-		                 "field 'phone' must be an E.164 number (+ and 8 to 15 digits)");
-		return;
-	}
+	const char *phone = CF_ARGS(req, struct phone_args)->phone;
 	struct acct_ctx *c = acct_load(req, req->who.id);
 	if (!c)
 		return;
-	json_object_set_new(c->user, "phone", json_string(phone));
+	c->user.phone = phone;
+	if (cf_user_update(&c->user))
+		return;
 	pending_write(req, save_204);
 }
 
 /* --- recovery code ------------------------------------------------------------ */
 
-static const struct cf_field rc_fields[] = {
-	{ "recovery_auth", CF_FT_B64URL, true, 32, 32 },
-	{ "recovery_bundle", CF_FT_B64URL, true, 60, 4096 },
+struct rc_args {
+	uint8_t recovery_auth[32];
+	const char *recovery_bundle;
 };
-const struct cf_spec cf_spec_recovery_code = CF_SPEC(rc_fields);
+static const struct cf_field rc_fields[] = {
+	CF_F_B64FIX(struct rc_args, recovery_auth, "recovery_auth", true),
+	CF_F_B64(struct rc_args, recovery_bundle, "recovery_bundle", true, 60, 4096),
+};
+const struct cf_spec cf_spec_recovery_code = CF_SPEC_BIND(rc_fields, struct rc_args);
 
 void cf_h_recovery_code(struct cf_request *req)
 {
+	const struct rc_args *a = CF_ARGS(req, struct rc_args);
 	struct acct_ctx *c = acct_load(req, req->who.id);
 	char hash[CF_PWHASH_STR_BYTES];
-	if (!c || hash_b64(req->json, "recovery_auth", hash))
+	if (!c || hash_key(a->recovery_auth, hash))
 		return;
 	/* The old code stops working: its hash and its bundle are replaced. */
-	json_object_set_new(c->user, "recovery_hash", json_string(hash));
-	json_object_set(c->user, "recovery_bundle", json_object_get(req->json, "recovery_bundle"));
+	c->user.recovery_hash = hash;
+	c->user.recovery_bundle = a->recovery_bundle;
+	cf_err err = cf_user_update(&c->user);
 	sodium_memzero(hash, sizeof(hash));
+	if (err)
+		return;
 	pending_write(req, save_204);
 }
 
 /* --- password (with a session) -------------------------------------------------- */
 
-static const struct cf_field pw_fields[] = {
-	{ "auth_key", CF_FT_B64URL, true, 32, 32 },
-	{ "new_salt", CF_FT_B64URL, true, 16, 16 },
-	{ "new_auth_key", CF_FT_B64URL, true, 32, 32 },
-	{ "new_bundle", CF_FT_B64URL, true, 60, 4096 },
+struct pw_args {
+	uint8_t auth_key[32];
+	const char *new_salt;
+	uint8_t new_auth_key[32];
+	const char *new_bundle;
 };
-const struct cf_spec cf_spec_password = CF_SPEC(pw_fields);
+static const struct cf_field pw_fields[] = {
+	CF_F_B64FIX(struct pw_args, auth_key, "auth_key", true),
+	CF_F_B64(struct pw_args, new_salt, "new_salt", true, 16, 16),
+	CF_F_B64FIX(struct pw_args, new_auth_key, "new_auth_key", true),
+	CF_F_B64(struct pw_args, new_bundle, "new_bundle", true, 60, 4096),
+};
+const struct cf_spec cf_spec_password = CF_SPEC_BIND(pw_fields, struct pw_args);
 
 static cf_err password_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
@@ -269,7 +280,7 @@ static cf_err password_write(struct cf_audit_tx *atx, struct cf_request *req)
 	if (err)
 		return err;
 	if (!c->ok) {
-		cf_reply_problem(&req->reply, 401, "login-failed", "the current password is not right");
+		cf_reply_problem(&req->reply, CF_P_LOGIN_FAILED, "the current password is not right");
 		return CF_OK;
 	}
 	return save_204(atx, req);
@@ -280,15 +291,19 @@ void cf_h_password(struct cf_request *req)
 	struct acct_ctx *c = acct_load(req, req->who.id);
 	if (!c || !cf_attempts_allowed(req, CF_ATT_PASSWORD, req->who.id))
 		return;
-	c->ok = verify_b64(req->json, "auth_key", cf_jstr(c->user, "auth_hash"));
+	const struct pw_args *a = CF_ARGS(req, struct pw_args);
+	c->ok = verify_key(a->auth_key, c->user.auth_hash);
 	char hash[CF_PWHASH_STR_BYTES];
 	if (c->ok) {
-		if (hash_b64(req->json, "new_auth_key", hash))
+		if (hash_key(a->new_auth_key, hash))
 			return;
-		json_object_set_new(c->user, "auth_hash", json_string(hash));
-		json_object_set(c->user, "salt", json_object_get(req->json, "new_salt"));
-		json_object_set(c->user, "bundle", json_object_get(req->json, "new_bundle"));
+		c->user.auth_hash = hash;
+		c->user.salt = a->new_salt;
+		c->user.bundle = a->new_bundle;
+		cf_err err = cf_user_update(&c->user);
 		sodium_memzero(hash, sizeof(hash));
+		if (err)
+			return;
 	}
 	pending_write(req, password_write);
 }
@@ -304,8 +319,13 @@ void cf_h_password_salt(struct cf_request *req)
 
 /* --- recovery of a forgotten password (no session) ------------------------------- */
 
-static const struct cf_field rb_fields[] = { { "email", CF_FT_EMAIL, true, 3, 254 } };
-const struct cf_spec cf_spec_recover_begin = CF_SPEC(rb_fields);
+struct email_args {
+	const char *email;
+};
+static const struct cf_field rb_fields[] = {
+	CF_F_EMAIL(struct email_args, email, "email", true),
+};
+const struct cf_spec cf_spec_recover_begin = CF_SPEC_BIND(rb_fields, struct email_args);
 
 /* Stable fake answers for unknown addresses: HMAC of the server secret. */
 static void fake_bytes(const struct cf_server *srv, const char *what, const char *email,
@@ -323,16 +343,15 @@ static void fake_bytes(const struct cf_server *srv, const char *what, const char
 
 void cf_h_recover_begin(struct cf_request *req)
 {
-	const char *email = cf_jstr(req->json, "email");
-	json_t *user = NULL;
+	const char *email = CF_ARGS(req, struct email_args)->email;
+	CF_AUTO_USER user = { 0 };
 	uint8_t salt[16];
 	cf_random_bytes(salt, sizeof(salt));
 	if (cf_user_by_email(req->srv->store, NULL, email, &user, NULL) == CF_OK) {
-		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:O, s:o, s:i, s:i}",
-			"user_id", cf_jstr(user, "id"), "recovery_bundle",
-			json_object_get(user, "recovery_bundle"), "salt", cf_jb64(salt, sizeof(salt)),
+		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s?, s:o, s:i, s:i}",
+			"user_id", user.id, "recovery_bundle", user.recovery_bundle,
+			"salt", cf_jb64(salt, sizeof(salt)),
 			"t_cost", CF_ARGON2_T_MIN, "m_cost_kib", CF_ARGON2_M_MIN_KIB));
-		json_decref(user);
 		return;
 	}
 	uint8_t id[16], bundle[92];
@@ -345,63 +364,73 @@ void cf_h_recover_begin(struct cf_request *req)
 		"t_cost", CF_ARGON2_T_MIN, "m_cost_kib", CF_ARGON2_M_MIN_KIB));
 }
 
-static const struct cf_field rec_fields[] = {
-	{ "email", CF_FT_EMAIL, true, 3, 254 },
-	{ "recovery_auth", CF_FT_B64URL, true, 32, 32 },
-	{ "salt", CF_FT_B64URL, true, 16, 16 },
-	{ "auth_key", CF_FT_B64URL, true, 32, 32 },
-	{ "bundle", CF_FT_B64URL, true, 60, 4096 },
+struct rec_args {
+	const char *email;
+	uint8_t recovery_auth[32];
+	const char *salt;
+	uint8_t auth_key[32];
+	const char *bundle;
 };
-const struct cf_spec cf_spec_recover = CF_SPEC(rec_fields);
+static const struct cf_field rec_fields[] = {
+	CF_F_EMAIL(struct rec_args, email, "email", true),
+	CF_F_B64FIX(struct rec_args, recovery_auth, "recovery_auth", true),
+	CF_F_B64(struct rec_args, salt, "salt", true, 16, 16),
+	CF_F_B64FIX(struct rec_args, auth_key, "auth_key", true),
+	CF_F_B64(struct rec_args, bundle, "bundle", true, 60, 4096),
+};
+const struct cf_spec cf_spec_recover = CF_SPEC_BIND(rec_fields, struct rec_args);
 
 static cf_err recover_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct acct_ctx *c = req->ctx;
 	char account[65], norm[256];
-	cf_email_normalise(norm, sizeof(norm), cf_jstr(req->json, "email"));
+	cf_email_normalise(norm, sizeof(norm), CF_ARGS(req, struct rec_args)->email);
 	cf_sha256_hex(account, norm, strlen(norm));
 	cf_err err = cf_attempts_record(atx, req, CF_ATT_PASSWORD, account, c->ok);
 	if (err)
 		return err;
 	if (!c->ok) {
-		cf_reply_problem(&req->reply, 401, "login-failed",
+		cf_reply_problem(&req->reply, CF_P_LOGIN_FAILED,
 		                 "the e-mail address or recovery code is not right");
 		return CF_OK;
 	}
 	/* a new password ends every session */
-	json_object_set_new(c->user, "session_epoch",
-	                    json_integer(cf_jint(c->user, "session_epoch") + 1));
-	return save_204(atx, req);
+	c->user.session_epoch++;
+	err = cf_user_update(&c->user);
+	return err ? err : save_204(atx, req);
 }
 
 void cf_h_recover(struct cf_request *req)
 {
-	const json_t *b = req->json;
+	const struct rec_args *a = CF_ARGS(req, struct rec_args);
 	char account[65], norm[256];
-	cf_email_normalise(norm, sizeof(norm), cf_jstr(b, "email"));
+	cf_email_normalise(norm, sizeof(norm), a->email);
 	cf_sha256_hex(account, norm, strlen(norm));
 	if (!cf_attempts_allowed(req, CF_ATT_PASSWORD, account))
 		return;
 	struct acct_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	req->ctx = c;
 	req->ctx_free = acct_free;
-	bool found = cf_user_by_email(req->srv->store, NULL, cf_jstr(b, "email"), &c->user,
+	bool found = cf_user_by_email(req->srv->store, NULL, a->email, &c->user,
 	                              &c->version) == CF_OK;
-	const char *hash = found && cf_jstr(c->user, "recovery_hash") ?
-	                   cf_jstr(c->user, "recovery_hash") : cf_dummy_pwhash();
-	c->ok = verify_b64(b, "recovery_auth", hash) && found;
+	const char *hash = found && c->user.recovery_hash ? c->user.recovery_hash :
+	                   cf_dummy_pwhash();
+	c->ok = verify_key(a->recovery_auth, hash) && found;
 	char newhash[CF_PWHASH_STR_BYTES];
 	if (c->ok) {
-		if (hash_b64(b, "auth_key", newhash))
+		if (hash_key(a->auth_key, newhash))
 			return;
-		json_object_set_new(c->user, "auth_hash", json_string(newhash));
-		json_object_set(c->user, "salt", json_object_get(b, "salt"));
-		json_object_set(c->user, "bundle", json_object_get(b, "bundle"));
+		c->user.auth_hash = newhash;
+		c->user.salt = a->salt;
+		c->user.bundle = a->bundle;
+		cf_err err = cf_user_update(&c->user);
 		sodium_memzero(newhash, sizeof(newhash));
+		if (err)
+			return;
 	}
 	pending_write(req, recover_write);
 }

@@ -21,10 +21,10 @@ bool cf_identity_allowed(struct cf_request *req, const char *action, const char 
 	case CF_POLICY_ALLOW:
 		return true;
 	case CF_POLICY_NOT_FOUND:
-		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such resource");
 		return false;
 	default:
-		cf_reply_problem(&req->reply, 403, "forbidden", "%s", why);
+		cf_reply_problem(&req->reply, CF_P_FORBIDDEN, "%s", why);
 		return false;
 	}
 }
@@ -36,21 +36,41 @@ static json_t *load_or_404(struct cf_request *req, const char *kind, const char 
 	json_t *doc = NULL;
 	cf_err err = cf_doc_load(req->srv->store, NULL, kind, id, &doc, ret_version);
 	if (err == CF_ERR_STORE)
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "the store does not answer");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the store does not answer");
 	else if (err)
-		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such resource");
 	return err ? NULL : doc;
 }
 
-bool cf_identity_allowed_on_device(struct cf_request *req, const char *action, const json_t *dev)
+/* The user or device of an id, typed, or answers (404, 503, 500). */
+static bool user_or_404(struct cf_request *req, const char *id, struct cf_user *ret,
+                        uint64_t *ret_version)
 {
-	json_t *owner = NULL;
-	const char *unit = NULL;
-	if (cf_doc_load(req->srv->store, NULL, "user", cf_jstr(dev, "user"), &owner, NULL) == CF_OK)
-		unit = cf_jstr(owner, "unit");
-	bool ok = cf_identity_allowed(req, action, cf_jstr(dev, "org"), unit, cf_jstr(dev, "user"));
-	json_decref(owner);
-	return ok;
+	json_t *doc = load_or_404(req, "user", id, ret_version);
+	if (doc && cf_user_decode(doc, ret)) {
+		cf_reply_problem(&req->reply, CF_P_INTERNAL, "the user document is incomplete");
+		return false;
+	}
+	return doc != NULL;
+}
+
+static bool device_or_404(struct cf_request *req, const char *id, struct cf_device *ret,
+                          uint64_t *ret_version)
+{
+	json_t *doc = load_or_404(req, "device", id, ret_version);
+	if (doc && cf_device_decode(doc, ret)) {
+		cf_reply_problem(&req->reply, CF_P_INTERNAL, "the device document is incomplete");
+		return false;
+	}
+	return doc != NULL;
+}
+
+bool cf_identity_allowed_on_device(struct cf_request *req, const char *action,
+                                   const struct cf_device *dev)
+{
+	CF_AUTO_USER owner = { 0 };
+	cf_user_load(req->srv->store, NULL, dev->user, &owner, NULL);
+	return cf_identity_allowed(req, action, dev->org, owner.unit, dev->user);
 }
 
 struct list_ctx {
@@ -89,7 +109,7 @@ static void reply_list(struct cf_request *req, const char *kind, const char *org
 	cf_store *st = req->srv->store;
 	if (!c.items || st->ops->doc_list(st, kind, org, LIST_MAX, list_one, &c)) {
 		json_decref(c.items);
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "the list cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the list cannot be read now");
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:o}", "items", c.items));
@@ -97,19 +117,24 @@ static void reply_list(struct cf_request *req, const char *kind, const char *org
 
 /* --- organisations and units ---------------------------------------------- */
 
-static const struct cf_field org_fields[] = {
-	{ "name", CF_FT_STRING, true, 1, 200 },
-	{ "device_approval", CF_FT_BOOL, false, 0, 0 },
+struct org_args {
+	const char *name;
+	bool device_approval;
 };
-const struct cf_spec cf_spec_org = CF_SPEC(org_fields);
+static const struct cf_field org_fields[] = {
+	CF_F_STRING(struct org_args, name, "name", true, 1, 200),
+	CF_F_BOOL(struct org_args, device_approval, "device_approval", false),
+};
+const struct cf_spec cf_spec_org = CF_SPEC_BIND(org_fields, struct org_args);
 
 static cf_err org_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
+	const struct org_args *a = CF_ARGS(req, struct org_args);
 	char id[33];
 	cf_new_id_hex(id);
-	json_t *org = json_pack("{s:s, s:s, s:O, s:b, s:I}", "id", id, "kind", "org",
-	                        "name", json_object_get(req->json, "name"), "device_approval",
-	                        cf_jbool(req->json, "device_approval"), "created_ms",
+	json_t *org = json_pack("{s:s, s:s, s:s, s:b, s:I}", "id", id, "kind", "org",
+	                        "name", a->name, "device_approval",
+	                        a->device_approval, "created_ms",
 	                        (json_int_t)cf_now_ms());
 	if (!org)
 		return CF_ERR_NOMEM;
@@ -123,7 +148,7 @@ static cf_err org_write(struct cf_audit_tx *atx, struct cf_request *req)
 void cf_h_org_create(struct cf_request *req)
 {
 	req->write = org_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the organisation was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the organisation was not stored");
 }
 
 void cf_h_org_list(struct cf_request *req)
@@ -132,26 +157,32 @@ void cf_h_org_list(struct cf_request *req)
 	reply_list(req, "org", NULL, fields, NULL, NULL);
 }
 
-static const struct cf_field unit_fields[] = {
-	{ "name", CF_FT_STRING, true, 1, 200 },
-	{ "enc_pk", CF_FT_B64URL, false, 32, 32 },
+struct unit_args {
+	const char *name;
+	const char *enc_pk;   /* base64url of 32 bytes, or NULL */
 };
-const struct cf_spec cf_spec_unit = CF_SPEC(unit_fields);
+static const struct cf_field unit_fields[] = {
+	CF_F_STRING(struct unit_args, name, "name", true, 1, 200),
+	CF_F_B64(struct unit_args, enc_pk, "enc_pk", false, 32, 32),
+};
+const struct cf_spec cf_spec_unit = CF_SPEC_BIND(unit_fields, struct unit_args);
 
 static cf_err unit_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
+	const struct unit_args *a = CF_ARGS(req, struct unit_args);
 	char id[33];
 	cf_new_id_hex(id);
 	const char *org = req->params[0];
-	json_t *unit = json_pack("{s:s, s:s, s:O, s:O?, s:I}", "id", id, "org", org,
-	                         "name", json_object_get(req->json, "name"),
-	                         "enc_pk", json_object_get(req->json, "enc_pk"),
+	json_t *unit = json_pack("{s:s, s:s, s:s, s:s?, s:I}", "id", id, "org", org,
+	                         "name", a->name, "enc_pk", a->enc_pk,
 	                         "created_ms", (json_int_t)cf_now_ms());
 	if (!unit)
 		return CF_ERR_NOMEM;
 	cf_err err = cf_doc_save(atx, &req->audit.fields, "unit", id, org, 1, unit, "create");
 	uint8_t pk[32];
-	if (!err && cf_jget_b64(req->json, "enc_pk", pk, sizeof(pk), 32, NULL) == CF_OK)
+	size_t got = 0;
+	if (!err && a->enc_pk &&
+	    cf_b64url_decode(pk, sizeof(pk), &got, a->enc_pk, strlen(a->enc_pk)) == CF_OK && got == 32)
 		err = cf_key_register(atx, &req->audit.fields, "unit", id, pk, 32, NULL);
 	json_decref(unit);
 	if (!err)
@@ -168,7 +199,7 @@ void cf_h_unit_create(struct cf_request *req)
 	if (!cf_identity_allowed(req, "units.create", req->params[0], NULL, NULL))
 		return;
 	req->write = unit_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the unit was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the unit was not stored");
 }
 
 void cf_h_unit_list(struct cf_request *req)
@@ -187,14 +218,21 @@ void cf_h_user_list(struct cf_request *req)
 
 /* --- users: role, keys, sessions ------------------------------------------- */
 
-static const struct cf_field role_fields[] = {
-	{ "role", CF_FT_STRING, true, 5, 12 },
-	{ "unit_id", CF_FT_ID, false, 0, 0 },
+/* Roles an admin may give (a superadmin is invited, never promoted). */
+static const char *const given_roles[] = { "patient", "secretary", "professional", "admin", NULL };
+
+struct role_args {
+	const char *role;
+	const char *unit_id;
 };
-const struct cf_spec cf_spec_role = CF_SPEC(role_fields);
+static const struct cf_field role_fields[] = {
+	CF_F_ENUM(struct role_args, role, "role", true, given_roles),
+	CF_F_ID(struct role_args, unit_id, "unit_id", false),
+};
+const struct cf_spec cf_spec_role = CF_SPEC_BIND(role_fields, struct role_args);
 
 struct user_ctx {
-	json_t *user;
+	struct cf_user user;
 	uint64_t version;
 };
 
@@ -202,24 +240,24 @@ static void user_ctx_free(void *p)
 {
 	struct user_ctx *c = p;
 	if (c)
-		json_decref(c->user);
+		cf_user_clear(&c->user);
 	free(c);
 }
 
 static struct user_ctx *user_target(struct cf_request *req, const char *action)
 {
 	uint64_t v = 0;
-	json_t *u = load_or_404(req, "user", req->params[0], &v);
-	if (!u)
+	struct cf_user u = { 0 };
+	if (!user_or_404(req, req->params[0], &u, &v))
 		return NULL;
-	if (!cf_identity_allowed(req, action, cf_jstr(u, "org"), cf_jstr(u, "unit"), cf_jstr(u, "id"))) {
-		json_decref(u);
+	if (!cf_identity_allowed(req, action, u.org, u.unit, u.id)) {
+		cf_user_clear(&u);
 		return NULL;
 	}
 	struct user_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		json_decref(u);
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_user_clear(&u);
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return NULL;
 	}
 	c->user = u;
@@ -232,10 +270,10 @@ static struct user_ctx *user_target(struct cf_request *req, const char *action)
 /* Saves the next version of the target user, if nobody changed it meanwhile. */
 static cf_err save_user(struct cf_audit_tx *atx, struct cf_request *req, struct user_ctx *c)
 {
-	cf_err err = cf_doc_save(atx, &req->audit.fields, "user", cf_jstr(c->user, "id"),
-	                         cf_jstr(c->user, "org"), c->version + 1, c->user, "update");
+	cf_err err = cf_doc_save(atx, &req->audit.fields, "user", c->user.id, c->user.org,
+	                         c->version + 1, c->user.doc, "update");
 	if (err == CF_ERR_CONFLICT)
-		cf_reply_problem(&req->reply, 409, "conflict", "the user changed meanwhile; try again");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the user changed meanwhile; try again");
 	return err;
 }
 
@@ -251,55 +289,54 @@ static cf_err role_write(struct cf_audit_tx *atx, struct cf_request *req)
 
 void cf_h_user_role(struct cf_request *req)
 {
-	enum cf_role role = cf_role_parse(cf_jstr(req->json, "role"));
-	if (role == CF_ROLE_NONE || role == CF_ROLE_SUPERADMIN) {
-		cf_reply_problem(&req->reply, 422, "invalid-field",
-		                 "field 'role' must be patient, secretary, professional or admin");
-		return;
-	}
+	const struct role_args *a = CF_ARGS(req, struct role_args);
+	enum cf_role role = cf_role_parse(a->role);
 	struct user_ctx *c = user_target(req, "users.role");
 	if (!c)
 		return;
-	if (strcmp(cf_jstr(c->user, "role") ? cf_jstr(c->user, "role") : "", "superadmin") == 0) {
-		cf_reply_problem(&req->reply, 403, "forbidden", "a superadmin's role is not changed here");
+	if (c->user.role && strcmp(c->user.role, "superadmin") == 0) {
+		cf_reply_problem(&req->reply, CF_P_FORBIDDEN, "a superadmin's role is not changed here");
 		return;
 	}
-	const char *unit = cf_jstr(req->json, "unit_id");
+	const char *unit = a->unit_id;
 	if (unit) {
 		json_t *u = NULL;
 		bool ok = cf_doc_load(req->srv->store, NULL, "unit", unit, &u, NULL) == CF_OK &&
-		          strcmp(cf_jstr(u, "org") ? cf_jstr(u, "org") : "", cf_jstr(c->user, "org")) == 0;
+		          strcmp(cf_jstr(u, "org") ? cf_jstr(u, "org") : "", c->user.org) == 0;
 		json_decref(u);
 		if (!ok) {
-			cf_reply_problem(&req->reply, 422, "invalid-field",
+			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 			                 "field 'unit_id' is not a unit of the user's organisation");
 			return;
 		}
 	}
-	json_object_set_new(c->user, "role", json_string(cf_role_name(role)));
-	json_object_set_new(c->user, "unit", unit ? json_string(unit) : json_null());
+	c->user.role = cf_role_name(role);
+	c->user.unit = unit;
+	if (cf_user_update(&c->user)) {
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
+		return;
+	}
 	req->write = role_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the role was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the role was not stored");
 }
 
 void cf_h_user_keys(struct cf_request *req)
 {
-	json_t *u = load_or_404(req, "user", req->params[0], NULL);
-	if (!u)
+	CF_AUTO_USER u = { 0 };
+	if (!user_or_404(req, req->params[0], &u, NULL))
 		return;
-	if (cf_identity_allowed(req, "users.keys", cf_jstr(u, "org"), cf_jstr(u, "unit"), cf_jstr(u, "id")))
-		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:O, s:O}", "user_id",
-		                   cf_jstr(u, "id"), "sign_pk", json_object_get(u, "sign_pk"),
-		                   "enc_pk", json_object_get(u, "enc_pk")));
-	json_decref(u);
+	if (cf_identity_allowed(req, "users.keys", u.org, u.unit, u.id))
+		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s?, s:s?}", "user_id",
+		                   u.id, "sign_pk", u.sign_pk, "enc_pk", u.enc_pk));
 }
 
 static cf_err revoke_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct user_ctx *c = req->ctx;
-	json_object_set_new(c->user, "session_epoch",
-	                    json_integer(cf_jint(c->user, "session_epoch") + 1));
-	cf_err err = save_user(atx, req, c);
+	c->user.session_epoch++;
+	cf_err err = cf_user_update(&c->user);
+	if (!err)
+		err = save_user(atx, req, c);
 	if (!err)
 		cf_reply_text(&req->reply, 204, "application/json", "", 0);
 	return err;
@@ -310,7 +347,7 @@ void cf_h_user_sessions_revoke(struct cf_request *req)
 	if (!user_target(req, "users.sessions.revoke"))
 		return;
 	req->write = revoke_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the revocation was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the revocation was not stored");
 }
 
 /* --- devices --------------------------------------------------------------- */
@@ -324,7 +361,7 @@ void cf_h_device_list(struct cf_request *req)
 }
 
 struct device_ctx {
-	json_t *dev;
+	struct cf_device dev;
 	uint64_t version;
 	const char *status;
 };
@@ -333,43 +370,45 @@ static void device_ctx_free(void *p)
 {
 	struct device_ctx *c = p;
 	if (c)
-		json_decref(c->dev);
+		cf_device_clear(&c->dev);
 	free(c);
 }
 
 static cf_err device_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct device_ctx *c = req->ctx;
-	json_object_set_new(c->dev, "status", json_string(c->status));
-	cf_err err = cf_doc_save(atx, &req->audit.fields, "device", cf_jstr(c->dev, "id"),
-	                         cf_jstr(c->dev, "org"), c->version + 1, c->dev, "update");
+	c->dev.status = c->status;
+	cf_err err = cf_device_update(&c->dev);
+	if (!err)
+		err = cf_doc_save(atx, &req->audit.fields, "device", c->dev.id, c->dev.org,
+		                  c->version + 1, c->dev.doc, "update");
 	if (err == CF_ERR_CONFLICT)
-		cf_reply_problem(&req->reply, 409, "conflict", "the device changed meanwhile; try again");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the device changed meanwhile; try again");
 	if (!err)
 		cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s}", "device_id",
-		                   cf_jstr(c->dev, "id"), "status", c->status));
+		                   c->dev.id, "status", c->status));
 	return err;
 }
 
 static void device_change(struct cf_request *req, const char *action, const char *status)
 {
 	uint64_t v = 0;
-	json_t *dev = load_or_404(req, "device", req->params[0], &v);
-	if (!dev)
+	struct cf_device dev = { 0 };
+	if (!device_or_404(req, req->params[0], &dev, &v))
 		return;
-	if (!cf_identity_allowed_on_device(req, action, dev)) {
-		json_decref(dev);
+	if (!cf_identity_allowed_on_device(req, action, &dev)) {
+		cf_device_clear(&dev);
 		return;
 	}
-	if (strcmp(cf_jstr(dev, "status") ? cf_jstr(dev, "status") : "", "wiped") == 0) {
-		json_decref(dev);
-		cf_reply_problem(&req->reply, 409, "conflict", "the device is wiped already");
+	if (dev.status && strcmp(dev.status, "wiped") == 0) {
+		cf_device_clear(&dev);
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the device is wiped already");
 		return;
 	}
 	struct device_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		json_decref(dev);
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_device_clear(&dev);
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	c->dev = dev;
@@ -378,7 +417,7 @@ static void device_change(struct cf_request *req, const char *action, const char
 	req->ctx = c;
 	req->ctx_free = device_ctx_free;
 	req->write = device_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the device change was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the device change was not stored");
 }
 
 void cf_h_device_approve(struct cf_request *req)
@@ -393,12 +432,17 @@ void cf_h_device_wipe(struct cf_request *req)
 
 /* --- API keys of an organisation ------------------------------------------ */
 
-static const struct cf_field apikey_fields[] = {
-	{ "scopes", CF_FT_STRING, true, 1, 200 },
-	{ "allow", CF_FT_STRING, false, 0, 500 },
-	{ "label", CF_FT_STRING, false, 0, 64 },
+struct apikey_args {
+	const char *scopes;
+	const char *allow;   /* NULL: from anywhere */
+	const char *label;
 };
-const struct cf_spec cf_spec_apikey = CF_SPEC(apikey_fields);
+static const struct cf_field apikey_fields[] = {
+	CF_F_CHECKED(struct apikey_args, scopes, "scopes", true, 1, 200, cf_api_key_scopes_check),
+	CF_F_CHECKED(struct apikey_args, allow, "allow", false, 0, 500, cf_cidr_list_check),
+	CF_F_STRING(struct apikey_args, label, "label", false, 0, 64),
+};
+const struct cf_spec cf_spec_apikey = CF_SPEC_BIND(apikey_fields, struct apikey_args);
 
 struct apikey_ctx {
 	struct cf_api_key key;
@@ -438,24 +482,16 @@ static cf_err apikey_write(struct cf_audit_tx *atx, struct cf_request *req)
 
 void cf_h_apikey_create(struct cf_request *req)
 {
-	char why[200];
-	const char *scopes = cf_jstr(req->json, "scopes");
-	const char *allow = cf_jstr(req->json, "allow") ? cf_jstr(req->json, "allow") : "";
-	const char *label = cf_jstr(req->json, "label") ? cf_jstr(req->json, "label") : "";
-	if (cf_api_key_scopes_check(scopes, why, sizeof(why))) {
-		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'scopes': %s", why);
-		return;
-	}
-	if (cf_cidr_list_check(allow, why, sizeof(why))) {
-		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'allow': %s", why);
-		return;
-	}
+	const struct apikey_args *a = CF_ARGS(req, struct apikey_args);
+	const char *scopes = a->scopes;
+	const char *allow = a->allow ? a->allow : "";
+	const char *label = a->label ? a->label : "";
 	if (!cf_identity_allowed(req, "apikeys.manage", req->who.tenant, NULL, NULL))
 		return;
 	struct apikey_ctx *c = calloc(1, sizeof(*c));
 	if (!c || cf_api_key_generate(c->text, sizeof(c->text), c->key.key_hash)) {
 		free(c);
-		cf_reply_problem(&req->reply, 503, "overloaded", "cannot make a key now");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "cannot make a key now");
 		return;
 	}
 	req->ctx = c;
@@ -469,7 +505,7 @@ void cf_h_apikey_create(struct cf_request *req)
 	snprintf(c->key.label, sizeof(c->key.label), "%s", label);
 	c->key.created_ms = cf_now_ms();
 	req->write = apikey_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the API key was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the API key was not stored");
 }
 
 struct keys_list {
@@ -498,7 +534,7 @@ void cf_h_apikey_list(struct cf_request *req)
 	cf_store *st = req->srv->store;
 	if (!l.items || st->ops->api_keys(st, key_item, &l)) {
 		json_decref(l.items);
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "keys cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "keys cannot be read now");
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:o}", "items", l.items));
@@ -510,13 +546,13 @@ static cf_err apikey_revoke_write(struct cf_audit_tx *atx, struct cf_request *re
 	cf_err err = atx->tx->st->ops->api_key_get(atx->tx, req->params[0], &k);
 	bool mine = !err && (req->who.role == CF_ROLE_SUPERADMIN || strcmp(k.tenant, req->who.tenant) == 0);
 	if (err == CF_ERR_NOT_FOUND || (!err && !mine)) {
-		cf_reply_problem(&req->reply, 404, "not-found", "no such API key");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such API key");
 		return CF_ERR_NOT_FOUND;
 	}
 	if (!err)
 		err = atx->tx->st->ops->api_key_revoke(atx->tx, k.id, cf_now_ms());
 	if (err == CF_ERR_CONFLICT) {
-		cf_reply_problem(&req->reply, 409, "conflict", "the key is revoked already");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the key is revoked already");
 		return err;
 	}
 	if (!err)
@@ -533,5 +569,5 @@ void cf_h_apikey_revoke(struct cf_request *req)
 	if (!cf_identity_allowed(req, "apikeys.manage", req->who.tenant, NULL, NULL))
 		return;
 	req->write = apikey_revoke_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the revocation was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the revocation was not stored");
 }

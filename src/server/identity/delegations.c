@@ -7,16 +7,20 @@
 
 #include "server/identity/identity.h"
 
-static const char *const scopes[] = { "documents.administrative", "appointments" };
+static const char *const scopes[] = { "documents.administrative", "appointments", NULL };
 
-static const struct cf_field deleg_fields[] = {
-	{ "to_user", CF_FT_ID, true, 0, 0 },
-	{ "scope", CF_FT_STRING, true, 3, 64 },
+struct deleg_args {
+	const char *to_user;
+	const char *scope;
 };
-const struct cf_spec cf_spec_delegation = CF_SPEC(deleg_fields);
+static const struct cf_field deleg_fields[] = {
+	CF_F_ID(struct deleg_args, to_user, "to_user", true),
+	CF_F_ENUM(struct deleg_args, scope, "scope", true, scopes),
+};
+const struct cf_spec cf_spec_delegation = CF_SPEC_BIND(deleg_fields, struct deleg_args);
 
 struct deleg_ctx {
-	json_t *doc;
+	struct cf_delegation d;
 	uint64_t version;
 };
 
@@ -24,7 +28,7 @@ static void deleg_free(void *p)
 {
 	struct deleg_ctx *c = p;
 	if (c)
-		json_decref(c->doc);
+		cf_delegation_clear(&c->d);
 	free(c);
 }
 
@@ -32,13 +36,12 @@ static cf_err deleg_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct deleg_ctx *c = req->ctx;
 	const char *op = c->version == 0 ? "create" : "delete";
-	cf_err err = cf_doc_save(atx, &req->audit.fields, "delegation", cf_jstr(c->doc, "id"),
-	                         cf_jstr(c->doc, "org"), c->version + 1, c->doc, op);
+	cf_err err = cf_doc_save(atx, &req->audit.fields, "delegation", c->d.id, c->d.org,
+	                         c->version + 1, c->d.doc, op);
 	if (err == CF_ERR_CONFLICT)
-		cf_reply_problem(&req->reply, 409, "conflict", "the delegation changed meanwhile");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the delegation changed meanwhile");
 	else if (!err && c->version == 0)
-		cf_reply_json_take(&req->reply, 201, json_pack("{s:s}", "delegation_id",
-		                                               cf_jstr(c->doc, "id")));
+		cf_reply_json_take(&req->reply, 201, json_pack("{s:s}", "delegation_id", c->d.id));
 	else if (!err)
 		cf_reply_text(&req->reply, 204, "application/json", "", 0);
 	return err;
@@ -46,46 +49,37 @@ static cf_err deleg_write(struct cf_audit_tx *atx, struct cf_request *req)
 
 void cf_h_delegation_create(struct cf_request *req)
 {
-	const char *scope = cf_jstr(req->json, "scope");
-	bool known = false;
-	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++)
-		known |= strcmp(scopes[i], scope) == 0;
-	if (!known) {
-		cf_reply_problem(&req->reply, 422, "invalid-field",
-		                 "field 'scope' must be documents.administrative or appointments");
+	const struct deleg_args *a = CF_ARGS(req, struct deleg_args);
+	const char *scope = a->scope;
+	CF_AUTO_USER to = { 0 };
+	if (cf_user_load(req->srv->store, NULL, a->to_user, &to, NULL)) {
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such user");
 		return;
 	}
-	json_t *to = NULL;
-	if (cf_doc_load(req->srv->store, NULL, "user", cf_jstr(req->json, "to_user"), &to, NULL)) {
-		cf_reply_problem(&req->reply, 404, "not-found", "no such user");
-		return;
-	}
-	bool ok = cf_identity_allowed(req, "delegations.create", cf_jstr(to, "org"), cf_jstr(to, "unit"),
-	                    cf_jstr(to, "id"));
-	bool secretary = strcmp(cf_jstr(to, "role") ? cf_jstr(to, "role") : "", "secretary") == 0;
-	json_decref(to);
+	bool ok = cf_identity_allowed(req, "delegations.create", to.org, to.unit, to.id);
+	bool secretary = to.role && strcmp(to.role, "secretary") == 0;
 	if (!ok)
 		return;
 	if (!secretary) {
-		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'to_user' must be a secretary");
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "field 'to_user' must be a secretary");
 		return;
 	}
 	struct deleg_ctx *c = calloc(1, sizeof(*c));
 	char id[33];
 	cf_new_id_hex(id);
 	if (c)
-		c->doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I}", "id", id, "org", req->who.tenant,
-		                   "from", req->who.id, "to", cf_jstr(req->json, "to_user"),
-		                   "scope", scope, "revoked", 0, "created_ms", (json_int_t)cf_now_ms());
-	if (!c || !c->doc) {
+		c->d = (struct cf_delegation){ .id = id, .org = req->who.tenant, .from = req->who.id,
+		                               .to = a->to_user, .scope = scope, .revoked = false,
+		                               .created_ms = (int64_t)cf_now_ms() };
+	if (!c || cf_delegation_update(&c->d)) {
 		deleg_free(c);
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	req->ctx = c;
 	req->ctx_free = deleg_free;
 	req->write = deleg_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the delegation was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the delegation was not stored");
 }
 
 struct dlist {
@@ -98,14 +92,13 @@ static cf_err deleg_item(void *ctx, const char *id, uint64_t version, const char
 {
 	struct dlist *l = ctx;
 	json_error_t jerr;
-	json_t *d = json_loadb(text, len, 0, &jerr);
-	if (!d)
+	CF_AUTO_DELEGATION d = { 0 };
+	if (cf_delegation_decode(json_loadb(text, len, 0, &jerr), &d))
 		return CF_ERR_STORE;
-	const char *from = cf_jstr(d, "from"), *to = cf_jstr(d, "to");
-	bool mine = (from && strcmp(from, l->who->id) == 0) || (to && strcmp(to, l->who->id) == 0);
-	if ((l->all || mine) && !cf_jbool(d, "revoked"))
-		json_array_append(l->items, d);
-	json_decref(d);
+	bool mine = (d.from && strcmp(d.from, l->who->id) == 0) ||
+	            (d.to && strcmp(d.to, l->who->id) == 0);
+	if ((l->all || mine) && !d.revoked)
+		json_array_append(l->items, d.doc);
 	return CF_OK;
 }
 
@@ -116,7 +109,7 @@ void cf_h_delegation_list(struct cf_request *req)
 	cf_store *st = req->srv->store;
 	if (!l.items || st->ops->doc_list(st, "delegation", req->who.tenant, 1000, deleg_item, &l)) {
 		json_decref(l.items);
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "delegations cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "delegations cannot be read now");
 		return;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:o}", "items", l.items));
@@ -125,21 +118,24 @@ void cf_h_delegation_list(struct cf_request *req)
 void cf_h_delegation_revoke(struct cf_request *req)
 {
 	struct deleg_ctx *c = calloc(1, sizeof(*c));
-	if (!c || cf_doc_load(req->srv->store, NULL, "delegation", req->params[0], &c->doc,
-	                      &c->version)) {
+	if (!c || cf_delegation_load(req->srv->store, NULL, req->params[0], &c->d, &c->version)) {
 		free(c);
-		cf_reply_problem(&req->reply, 404, "not-found", "no such delegation");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such delegation");
 		return;
 	}
 	req->ctx = c;
 	req->ctx_free = deleg_free;
-	if (!cf_identity_allowed(req, "delegations.revoke", cf_jstr(c->doc, "org"), NULL, cf_jstr(c->doc, "from")))
+	if (!cf_identity_allowed(req, "delegations.revoke", c->d.org, NULL, c->d.from))
 		return;
-	if (cf_jbool(c->doc, "revoked")) {
-		cf_reply_problem(&req->reply, 409, "conflict", "the delegation is revoked already");
+	if (c->d.revoked) {
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the delegation is revoked already");
 		return;
 	}
-	json_object_set_new(c->doc, "revoked", json_true());
+	c->d.revoked = true;
+	if (cf_delegation_update(&c->d)) {
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
+		return;
+	}
 	req->write = deleg_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the revocation was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the revocation was not stored");
 }

@@ -14,49 +14,17 @@
 #include "server/devcert.h"
 #include "server/identity/identity.h"
 
-/* The body is {csr: PEM}. PEM is multi-line, which the declarative string
- * type refuses (no control characters), so the one field is checked here. */
-const struct cf_spec cf_spec_device_certificate = { NULL, 0, true };
-
-/* The csr member if the body is exactly {csr: PEM text}; else answers 422. */
-static const char *csr_field(struct cf_request *req, size_t *ret_len)
-{
-	const char *key;
-	json_t *v;
-	json_object_foreach(req->json, key, v) {
-		if (strcmp(key, "csr") != 0) {
-			cf_reply_problem(&req->reply, 422, "invalid-field",
-			                 "field '%.64s' is not accepted here", key);
-			return NULL;
-		}
-	}
-	const json_t *csr = json_object_get(req->json, "csr");
-	if (!csr) {
-		cf_reply_problem(&req->reply, 422, "invalid-field", "field 'csr' is required");
-		return NULL;
-	}
-	const char *s = json_string_value(csr);
-	size_t len = json_string_length(csr);
-	if (!s || len == 0 || len > CF_DEVCERT_CSR_MAX) {
-		cf_reply_problem(&req->reply, 422, "invalid-field",
-		                 "field 'csr' must be a PEM certificate request of 1 to %d bytes",
-		                 CF_DEVCERT_CSR_MAX);
-		return NULL;
-	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c >= 0x7f) {
-			cf_reply_problem(&req->reply, 422, "invalid-field",
-			                 "field 'csr' must be PEM text (ASCII lines)");
-			return NULL;
-		}
-	}
-	*ret_len = len;
-	return s;
-}
+/* The body is {csr: PEM}: a multi-line text, which the PEM type admits. */
+struct cert_args {
+	const char *csr;
+};
+static const struct cf_field cert_fields[] = {
+	CF_F_PEM(struct cert_args, csr, "csr", true, 1, CF_DEVCERT_CSR_MAX),
+};
+const struct cf_spec cf_spec_device_certificate = CF_SPEC_BIND(cert_fields, struct cert_args);
 
 struct cert_ctx {
-	json_t *dev;
+	struct cf_device dev;
 	uint64_t version;
 	char *cert_pem;
 	char fp[65];
@@ -67,7 +35,7 @@ static void cert_ctx_free(void *p)
 	struct cert_ctx *c = p;
 	if (!c)
 		return;
-	json_decref(c->dev);
+	cf_device_clear(&c->dev);
 	free(c->cert_pem);
 	free(c);
 }
@@ -75,18 +43,20 @@ static void cert_ctx_free(void *p)
 static cf_err cert_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct cert_ctx *c = req->ctx;
-	json_object_set_new(c->dev, "cert_sha256", json_string(c->fp));
-	json_object_set_new(c->dev, "cert_issued_ms", json_integer((json_int_t)cf_now_ms()));
-	cf_err err = cf_doc_save(atx, &req->audit.fields, "device", cf_jstr(c->dev, "id"),
-	                         cf_jstr(c->dev, "org"), c->version + 1, c->dev, "update");
+	c->dev.cert_sha256 = c->fp;
+	c->dev.cert_issued_ms = (int64_t)cf_now_ms();
+	cf_err err = cf_device_update(&c->dev);
+	if (!err)
+		err = cf_doc_save(atx, &req->audit.fields, "device", c->dev.id, c->dev.org,
+		                  c->version + 1, c->dev.doc, "update");
 	if (err == CF_ERR_CONFLICT) {
-		cf_reply_problem(&req->reply, 409, "conflict", "the device changed meanwhile; try again");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "the device changed meanwhile; try again");
 		return err;
 	}
 	struct cf_devca *ca = cf_devca_current();
 	if (!err && ca)
 		cf_reply_json_take(&req->reply, 201, json_pack("{s:s, s:s, s:s, s:s}", "device_id",
-		                   cf_jstr(c->dev, "id"), "certificate", c->cert_pem, "ca",
+		                   c->dev.id, "certificate", c->cert_pem, "ca",
 		                   cf_devca_pem(ca), "cert_sha256", c->fp));
 	return err;
 }
@@ -95,42 +65,39 @@ void cf_h_device_certificate(struct cf_request *req)
 {
 	struct cf_devca *ca = cf_devca_current();
 	if (!ca) {
-		cf_reply_problem(&req->reply, 503, "unavailable", "the device CA is not loaded");
+		cf_reply_problem(&req->reply, CF_P_UNAVAILABLE, "the device CA is not loaded");
 		return;
 	}
-	size_t csr_len = 0;
-	const char *csr = csr_field(req, &csr_len);
-	if (!csr)
-		return;
+	const char *csr = CF_ARGS(req, struct cert_args)->csr;
+	size_t csr_len = strlen(csr);
 	uint64_t v = 0;
-	json_t *dev = NULL;
-	cf_err err = cf_doc_load(req->srv->store, NULL, "device", req->params[0], &dev, &v);
+	struct cf_device dev = { 0 };
+	cf_err err = cf_device_load(req->srv->store, NULL, req->params[0], &dev, &v);
 	if (err == CF_ERR_STORE) {
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "the store does not answer");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the store does not answer");
 		return;
 	}
 	if (err) {
-		cf_reply_problem(&req->reply, 404, "not-found", "no such resource");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such resource");
 		return;
 	}
-	if (!cf_identity_allowed_on_device(req, "devices.certificate", dev)) {
-		json_decref(dev);
+	if (!cf_identity_allowed_on_device(req, "devices.certificate", &dev)) {
+		cf_device_clear(&dev);
 		return;
 	}
-	const char *status = cf_jstr(dev, "status");
-	if (status && strcmp(status, "wiped") == 0) {
-		json_decref(dev);
-		cf_reply_problem(&req->reply, 409, "conflict",
+	if (dev.status && strcmp(dev.status, "wiped") == 0) {
+		cf_device_clear(&dev);
+		cf_reply_problem(&req->reply, CF_P_CONFLICT,
 		                 "the device is wiped: it gets no certificate");
 		return;
 	}
-	const char *org = cf_jstr(dev, "org");
-	const char *id = cf_jstr(dev, "id");
+	const char *org = dev.org;
+	const char *id = dev.id;
 	struct cert_ctx *c = calloc(1, sizeof(*c));
 	if (!c || !org || !id) {
 		free(c);
-		json_decref(dev);
-		cf_reply_problem(&req->reply, c ? 500 : 503, c ? "internal" : "overloaded",
+		cf_device_clear(&dev);
+		cf_reply_problem(&req->reply, c ? CF_P_INTERNAL : CF_P_OVERLOADED,
 		                 c ? "the device document is incomplete" : "out of memory");
 		return;
 	}
@@ -139,11 +106,11 @@ void cf_h_device_certificate(struct cf_request *req)
 	                     c->fp, why, sizeof(why));
 	if (err) {
 		free(c);
-		json_decref(dev);
+		cf_device_clear(&dev);
 		if (err == CF_ERR_INVALID)
-			cf_reply_problem(&req->reply, 422, "invalid-field", "%s", why);
+			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD, "%s", why);
 		else
-			cf_reply_problem(&req->reply, 503, "unavailable", "%s", why);
+			cf_reply_problem(&req->reply, CF_P_UNAVAILABLE, "%s", why);
 		return;
 	}
 	c->dev = dev;
@@ -151,5 +118,5 @@ void cf_h_device_certificate(struct cf_request *req)
 	req->ctx = c;
 	req->ctx_free = cert_ctx_free;
 	req->write = cert_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the certificate was not recorded");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the certificate was not recorded");
 }

@@ -17,6 +17,7 @@
 #include "server/auth/session.h"
 #include "server/jsonspec.h"
 #include "server/request.h"
+#include "util/cleanup.h"
 #include "util/clock.h"
 
 /* --- documents (docs.c) -------------------------------------------------- */
@@ -43,14 +44,121 @@ void cf_new_id_hex(char out[33]);
 /* Lower-cases an e-mail address into out (cap >= 255). */
 void cf_email_normalise(char *out, size_t cap, const char *email);
 
+/* --- typed documents (docs.c) -------------------------------------------- */
+
+/* A user (document kind "user"), typed. Text members point into doc, which
+ * the struct holds; NULL when absent. To change a user: set members (to any
+ * text alive until the next call), then cf_user_update re-encodes them into a
+ * new doc and points the members into it. */
+struct cf_user {
+	json_t *doc;                        /* owned reference */
+	const char *id, *org, *email, *role, *unit, *status, *phone, *mfa;
+	const char *auth_hash, *recovery_hash, *pin_hash;  /* Argon2id verifiers */
+	const char *salt, *bundle, *recovery_bundle;        /* base64url */
+	const char *sign_pk, *enc_pk;                       /* base64url */
+	const char *totp, *totp_pending;    /* sealed TOTP secrets (base64url) */
+	int64_t t_cost, m_cost_kib, created_ms, session_epoch;
+};
+
+/* Takes doc (a reference) into ret; CF_ERR_STORE, with doc dropped and ret
+ * untouched, when it is not a user document (no id or org). */
+cf_err cf_user_decode(json_t *doc, struct cf_user *ret);
+/* A new document of u's members (new reference), or NULL. */
+json_t *cf_user_encode(const struct cf_user *u);
+/* Re-encodes u's members into u->doc. */
+cf_err cf_user_update(struct cf_user *u);
+cf_err cf_user_load(cf_store *st, cf_tx *tx, const char *id, struct cf_user *ret,
+                    uint64_t *ret_version);
+/* Drops the document; the members become NULL. Accepts a cleared struct. */
+void cf_user_clear(struct cf_user *u);
+
+/* A device (document kind "device"), typed like cf_user. */
+struct cf_device {
+	json_t *doc;
+	const char *id, *user, *org;
+	const char *sign_pk;                /* base64url of the device's Ed25519 key */
+	const char *status;                 /* "approved", "pending" or "wiped" */
+	const char *cert_sha256;            /* hex, or NULL without a certificate */
+	int64_t created_ms, cert_issued_ms;
+};
+
+cf_err cf_device_decode(json_t *doc, struct cf_device *ret);
+json_t *cf_device_encode(const struct cf_device *d);
+cf_err cf_device_update(struct cf_device *d);
+cf_err cf_device_load(cf_store *st, cf_tx *tx, const char *id, struct cf_device *ret,
+                      uint64_t *ret_version);
+void cf_device_clear(struct cf_device *d);
+
+/* An invitation (document kind "invitation"), typed like cf_user. */
+struct cf_invitation {
+	json_t *doc;
+	const char *id, *org, *unit, *role;
+	const char *email;                  /* normalised (lower case) */
+	const char *user_id;                /* the id the invited user will get */
+	const char *salt;                   /* base64url: the user's Argon2id salt */
+	const char *created_by;
+	int64_t t_cost, m_cost_kib, expires_ms;
+	bool used;
+};
+
+cf_err cf_invitation_decode(json_t *doc, struct cf_invitation *ret);
+json_t *cf_invitation_encode(const struct cf_invitation *inv);
+cf_err cf_invitation_update(struct cf_invitation *inv);
+cf_err cf_invitation_load(cf_store *st, cf_tx *tx, const char *id, struct cf_invitation *ret,
+                          uint64_t *ret_version);
+void cf_invitation_clear(struct cf_invitation *inv);
+
+/* A delegation (document kind "delegation"), typed like cf_user. */
+struct cf_delegation {
+	json_t *doc;
+	const char *id, *org;
+	const char *from, *to;              /* the professional, the secretary */
+	const char *scope;
+	bool revoked;
+	int64_t created_ms;
+};
+
+cf_err cf_delegation_decode(json_t *doc, struct cf_delegation *ret);
+json_t *cf_delegation_encode(const struct cf_delegation *d);
+cf_err cf_delegation_update(struct cf_delegation *d);
+cf_err cf_delegation_load(cf_store *st, cf_tx *tx, const char *id, struct cf_delegation *ret,
+                          uint64_t *ret_version);
+void cf_delegation_clear(struct cf_delegation *d);
+
+/* A pending login (ephemeral kind "pending", keyed by its id), typed. */
+struct cf_pending {
+	json_t *doc;
+	const char *user;
+	const char *method;                 /* "email", "sms" or "totp" */
+	const char *code_mac;               /* hex HMAC of the code; "" for TOTP */
+	const char *device_pk;              /* base64url of the device's key */
+	int64_t expires_ms, tries;
+};
+
+cf_err cf_pending_decode(json_t *doc, struct cf_pending *ret);
+json_t *cf_pending_encode(const struct cf_pending *p);
+cf_err cf_pending_load(cf_store *st, cf_tx *tx, const char *id, struct cf_pending *ret);
+cf_err cf_pending_save(cf_tx *tx, const char *id, const struct cf_pending *p);
+void cf_pending_clear(struct cf_pending *p);
+
+/* Typed documents dropped (and a user's wiped) when they go out of scope;
+ * the clear functions take the struct's address, as cleanup attributes do. */
+#define CF_AUTO_USER CF_CLEANUP(cf_user_clear) struct cf_user
+#define CF_AUTO_DEVICE CF_CLEANUP(cf_device_clear) struct cf_device
+#define CF_AUTO_INVITATION CF_CLEANUP(cf_invitation_clear) struct cf_invitation
+#define CF_AUTO_DELEGATION CF_CLEANUP(cf_delegation_clear) struct cf_delegation
+#define CF_AUTO_PENDING CF_CLEANUP(cf_pending_clear) struct cf_pending
+
 /* --- users (login.c) ------------------------------------------------------ */
 
-cf_err cf_user_by_email(cf_store *st, cf_tx *tx, const char *email, json_t **ret,
+cf_err cf_user_by_email(cf_store *st, cf_tx *tx, const char *email, struct cf_user *ret,
                         uint64_t *ret_version);
 /* An Argon2id verifier matching nothing: unknown accounts cost the same time. */
 const char *cf_dummy_pwhash(void);
-/* The user's TOTP secret (20 bytes), sealed at rest with the server secret. */
-cf_err cf_totp_secret_open(const struct cf_server *srv, const json_t *user, uint8_t out[20]);
+/* A user's TOTP secret (20 bytes) from its sealed form (user.totp or
+ * user.totp_pending), sealed at rest with the server secret and the user id. */
+cf_err cf_totp_secret_open(const struct cf_server *srv, const char *user_id, const char *sealed,
+                           uint8_t out[20]);
 
 /* --- invitations (invite.c) ----------------------------------------------- */
 
@@ -68,7 +176,8 @@ cf_err cf_invitation_create(struct cf_audit_tx *atx, const struct cf_audit_field
 bool cf_identity_allowed(struct cf_request *req, const char *action, const char *org,
                          const char *unit, const char *owner);
 /* The same for a device document (its owner's unit is looked up). */
-bool cf_identity_allowed_on_device(struct cf_request *req, const char *action, const json_t *dev);
+bool cf_identity_allowed_on_device(struct cf_request *req, const char *action,
+                                   const struct cf_device *dev);
 
 /* --- handlers ------------------------------------------------------------ */
 

@@ -14,13 +14,22 @@
 
 #define CODE_BYTES 20
 
-static const struct cf_field invite_fields[] = {
-	{ "email", CF_FT_EMAIL, true, 3, 254 },
-	{ "role", CF_FT_STRING, true, 5, 12 },
-	{ "org_id", CF_FT_ID, true, 0, 0 },
-	{ "unit_id", CF_FT_ID, false, 0, 0 },
+static const char *const roles[] = { "patient", "secretary", "professional", "admin",
+                                     "superadmin", NULL };
+
+struct invite_args {
+	const char *email;
+	const char *role;
+	const char *org_id;
+	const char *unit_id;  /* NULL: no unit */
 };
-const struct cf_spec cf_spec_invite = CF_SPEC(invite_fields);
+static const struct cf_field invite_fields[] = {
+	CF_F_EMAIL(struct invite_args, email, "email", true),
+	CF_F_ENUM(struct invite_args, role, "role", true, roles),
+	CF_F_ID(struct invite_args, org_id, "org_id", true),
+	CF_F_ID(struct invite_args, unit_id, "unit_id", false),
+};
+const struct cf_spec cf_spec_invite = CF_SPEC_BIND(invite_fields, struct invite_args);
 
 /* "ABCD-EFGH-…" from 20 bytes: 32 base32 characters in groups of 4. */
 static void format_code(char *out, size_t cap, const uint8_t raw[CODE_BYTES])
@@ -53,16 +62,16 @@ cf_err cf_invitation_create(struct cf_audit_tx *atx, const struct cf_audit_field
 	cf_new_id_hex(id_out);
 	cf_new_id_hex(user_id);
 	cf_email_normalise(norm, sizeof(norm), email);
-	json_t *doc = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:o, s:i, s:i, s:I, s:s?, s:b}",
-		"id", id_out, "org", org, "unit", unit, "role", role, "email", norm,
-		"user_id", user_id, "salt", cf_jb64(salt, sizeof(salt)),
-		"t_cost", CF_ARGON2_T_MIN, "m_cost_kib", CF_ARGON2_M_MIN_KIB,
-		"expires_ms", (json_int_t)(cf_now_ms() + ttl_ms), "created_by", created_by,
-		"used", 0);
-	if (!doc)
-		return CF_ERR_NOMEM;
-	cf_err err = cf_doc_save(atx, base, "invitation", id_out, org, 1, doc, "create");
-	json_decref(doc);
+	char salt_b64[32];
+	cf_b64url_encode(salt_b64, sizeof(salt_b64), salt, sizeof(salt));
+	CF_AUTO_INVITATION inv = {
+		.id = id_out, .org = org, .unit = unit, .role = role, .email = norm,
+		.user_id = user_id, .salt = salt_b64, .t_cost = CF_ARGON2_T_MIN,
+		.m_cost_kib = CF_ARGON2_M_MIN_KIB, .expires_ms = (int64_t)(cf_now_ms() + ttl_ms),
+		.created_by = created_by, .used = false };
+	cf_err err = cf_invitation_update(&inv);
+	if (!err)
+		err = cf_doc_save(atx, base, "invitation", id_out, org, 1, inv.doc, "create");
 	if (!err)
 		err = atx->tx->st->ops->index_put(atx->tx, "invitation", key, id_out);
 	return err;
@@ -83,17 +92,17 @@ static void invite_free(void *p)
 static cf_err invite_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct invite_ctx *c = req->ctx;
-	const json_t *b = req->json;
+	const struct invite_args *a = CF_ARGS(req, struct invite_args);
 	char key[300], found[65], norm[256];
-	cf_email_normalise(norm, sizeof(norm), cf_jstr(b, "email"));
+	cf_email_normalise(norm, sizeof(norm), a->email);
 	snprintf(key, sizeof(key), "email:%s", norm);
 	if (atx->tx->st->ops->index_get(atx->tx->st, atx->tx, "user", key, found) == CF_OK) {
-		cf_reply_problem(&req->reply, 409, "conflict", "an account already uses this address");
+		cf_reply_problem(&req->reply, CF_P_CONFLICT, "an account already uses this address");
 		return CF_ERR_CONFLICT;
 	}
-	cf_err err = cf_invitation_create(atx, &req->audit.fields, cf_jstr(b, "org_id"),
-	                                  cf_jstr(b, "unit_id"), cf_jstr(b, "role"),
-	                                  cf_jstr(b, "email"), req->who.id,
+	cf_err err = cf_invitation_create(atx, &req->audit.fields, a->org_id,
+	                                  a->unit_id, a->role,
+	                                  a->email, req->who.id,
 	                                  req->srv->cfg.invitation_ttl_s * 1000, c->code,
 	                                  sizeof(c->code), c->id);
 	if (err)
@@ -107,7 +116,7 @@ static cf_err invite_write(struct cf_audit_tx *atx, struct cf_request *req)
 	cf_err sent = cf_notify_email(req->srv->notifier, norm, "Your coffre invitation", text);
 	sodium_memzero(text, sizeof(text));
 	if (sent) {
-		cf_reply_problem(&req->reply, 503, "delivery-unavailable",
+		cf_reply_problem(&req->reply, CF_P_DELIVERY_UNAVAILABLE,
 		                 "the invitation e-mail cannot be sent now (e-mail not configured or busy)");
 		return CF_ERR_BUSY;
 	}
@@ -118,18 +127,13 @@ static cf_err invite_write(struct cf_audit_tx *atx, struct cf_request *req)
 
 void cf_h_invite(struct cf_request *req)
 {
-	const json_t *b = req->json;
-	enum cf_role role = cf_role_parse(cf_jstr(b, "role"));
-	if (role == CF_ROLE_NONE) {
-		cf_reply_problem(&req->reply, 422, "invalid-field",
-		                 "field 'role' must be patient, secretary, professional, admin or superadmin");
-		return;
-	}
-	const char *org_id = cf_jstr(b, "org_id");
+	const struct invite_args *a = CF_ARGS(req, struct invite_args);
+	enum cf_role role = cf_role_parse(a->role);
+	const char *org_id = a->org_id;
 	json_t *org = NULL;
 	cf_store *st = req->srv->store;
 	if (cf_doc_load(st, NULL, "org", org_id, &org, NULL) != CF_OK) {
-		cf_reply_problem(&req->reply, 404, "not-found", "no such organisation");
+		cf_reply_problem(&req->reply, CF_P_NOT_FOUND, "no such organisation");
 		return;
 	}
 	bool platform = strcmp(cf_jstr(org, "kind") ? cf_jstr(org, "kind") : "", "platform") == 0;
@@ -139,29 +143,29 @@ void cf_h_invite(struct cf_request *req)
 	/* Superadmins belong to the platform, and only a superadmin makes one. */
 	if ((role == CF_ROLE_SUPERADMIN) != platform ||
 	    (role == CF_ROLE_SUPERADMIN && req->who.role != CF_ROLE_SUPERADMIN)) {
-		cf_reply_problem(&req->reply, 403, "forbidden",
+		cf_reply_problem(&req->reply, CF_P_FORBIDDEN,
 		                 "superadmins are invited into the platform organisation, by a superadmin");
 		return;
 	}
-	const char *unit_id = cf_jstr(b, "unit_id");
+	const char *unit_id = a->unit_id;
 	if (unit_id) {
 		json_t *unit = NULL;
 		bool ok = cf_doc_load(st, NULL, "unit", unit_id, &unit, NULL) == CF_OK &&
 		          strcmp(cf_jstr(unit, "org") ? cf_jstr(unit, "org") : "", org_id) == 0;
 		json_decref(unit);
 		if (!ok) {
-			cf_reply_problem(&req->reply, 422, "invalid-field",
+			cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 			                 "field 'unit_id' is not a unit of this organisation");
 			return;
 		}
 	}
 	struct invite_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	req->ctx = c;
 	req->ctx_free = invite_free;
 	req->write = invite_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the invitation was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the invitation was not stored");
 }

@@ -21,29 +21,43 @@
 #define CODE_TTL_MS (10 * 60 * 1000)
 #define CODE_TRIES 5
 
+struct login_args {
+	const char *email;
+	uint8_t auth_key[32];   /* a secret: wiped with the request */
+	const char *device_pk;  /* base64url of 32 bytes, kept as text */
+};
 static const struct cf_field login_fields[] = {
-	{ "email", CF_FT_EMAIL, true, 3, 254 },
-	{ "auth_key", CF_FT_B64URL, true, 32, 32 },
-	{ "device_pk", CF_FT_B64URL, true, 32, 32 },
+	CF_F_EMAIL(struct login_args, email, "email", true),
+	CF_F_B64FIX(struct login_args, auth_key, "auth_key", true),
+	CF_F_B64(struct login_args, device_pk, "device_pk", true, 32, 32),
 };
-const struct cf_spec cf_spec_login = CF_SPEC(login_fields);
+const struct cf_spec cf_spec_login = CF_SPEC_BIND(login_fields, struct login_args);
 
-static const struct cf_field sf_fields[] = {
-	{ "pending", CF_FT_ID, true, 0, 0 },
-	{ "method", CF_FT_STRING, true, 3, 5 },
-	{ "code", CF_FT_STRING, true, 6, 6 },
+static const char *const sf_methods[] = { "email", "sms", "totp", NULL };
+static const char *const send_methods[] = { "email", "sms", NULL };
+
+/* second-factor and second-factor/send (which has no code) */
+struct sf_args {
+	const char *pending;
+	const char *method;
+	const char *code;
 };
-const struct cf_spec cf_spec_second_factor = CF_SPEC(sf_fields);
+static const struct cf_field sf_fields[] = {
+	CF_F_ID(struct sf_args, pending, "pending", true),
+	CF_F_ENUM(struct sf_args, method, "method", true, sf_methods),
+	CF_F_DIGITS(struct sf_args, code, "code", true, 6, 6),
+};
+const struct cf_spec cf_spec_second_factor = CF_SPEC_BIND(sf_fields, struct sf_args);
 
 static const struct cf_field send_fields[] = {
-	{ "pending", CF_FT_ID, true, 0, 0 },
-	{ "method", CF_FT_STRING, true, 3, 5 },
+	CF_F_ID(struct sf_args, pending, "pending", true),
+	CF_F_ENUM(struct sf_args, method, "method", true, send_methods),
 };
-const struct cf_spec cf_spec_second_factor_send = CF_SPEC(send_fields);
+const struct cf_spec cf_spec_second_factor_send = CF_SPEC_BIND(send_fields, struct sf_args);
 
 static void login_failed(struct cf_request *req)
 {
-	cf_reply_problem(&req->reply, 401, "login-failed",
+	cf_reply_problem(&req->reply, CF_P_LOGIN_FAILED,
 	                 "the e-mail address, password or code is not right");
 }
 
@@ -67,7 +81,7 @@ const char *cf_dummy_pwhash(void)
 }
 
 /* The user of an address (newest version), or NOT_FOUND. */
-cf_err cf_user_by_email(cf_store *st, cf_tx *tx, const char *email, json_t **ret,
+cf_err cf_user_by_email(cf_store *st, cf_tx *tx, const char *email, struct cf_user *ret,
                         uint64_t *ret_version)
 {
 	char norm[256], key[300], id[65];
@@ -75,7 +89,7 @@ cf_err cf_user_by_email(cf_store *st, cf_tx *tx, const char *email, json_t **ret
 	snprintf(key, sizeof(key), "email:%s", norm);
 	cf_err err = st->ops->index_get(st, tx, "user", key, id);
 	if (!err)
-		err = cf_doc_load(st, tx, "user", id, ret, ret_version);
+		err = cf_user_load(st, tx, id, ret, ret_version);
 	return err;
 }
 
@@ -101,41 +115,41 @@ static void code_mac(char out[65], const uint8_t *secret, const char *pending, c
 	cf_hex_encode(out, 65, mac, 32);
 }
 
-static cf_err send_code(struct cf_request *req, const json_t *user, const char *method,
+static cf_err send_code(struct cf_request *req, const struct cf_user *user, const char *method,
                         const char *code)
 {
 	char text[200];
 	snprintf(text, sizeof(text), "Your coffre login code is %s. It expires in 10 minutes. "
 	         "If you did not try to log in, tell your administrator.", code);
 	cf_err err = strcmp(method, "sms") == 0 ?
-		cf_notify_sms(req->srv->notifier, cf_jstr(user, "phone"), text) :
-		cf_notify_email(req->srv->notifier, cf_jstr(user, "email"), "Your coffre login code", text);
+		cf_notify_sms(req->srv->notifier, user->phone, text) :
+		cf_notify_email(req->srv->notifier, user->email, "Your coffre login code", text);
 	sodium_memzero(text, sizeof(text));
 	return err;
 }
 
-static json_t *methods_of(const json_t *user)
+static json_t *methods_of(const struct cf_user *user)
 {
 	json_t *m = json_pack("[s]", "email");
-	if (cf_jstr(user, "phone"))
+	if (user->phone)
 		json_array_append_new(m, json_string("sms"));
-	if (cf_jstr(user, "totp"))
+	if (user->totp)
 		json_array_append_new(m, json_string("totp"));
 	return m;
 }
 
-static const char *preferred(const json_t *user)
+static const char *preferred(const struct cf_user *user)
 {
-	if (cf_jstr(user, "totp"))
+	if (user->totp)
 		return "totp";
-	const char *m = cf_jstr(user, "mfa");
-	return m && strcmp(m, "sms") == 0 && cf_jstr(user, "phone") ? "sms" : "email";
+	const char *m = user->mfa;
+	return m && strcmp(m, "sms") == 0 && user->phone ? "sms" : "email";
 }
 
 /* --- login ---------------------------------------------------------------- */
 
 struct login_ctx {
-	json_t *user;      /* NULL when the address or password is wrong */
+	struct cf_user user;  /* user.doc NULL when the address or password is wrong */
 	char account[65];
 	char pending[33];
 	char code[8];
@@ -146,15 +160,15 @@ static void login_free(void *p)
 	struct login_ctx *c = p;
 	if (!c)
 		return;
-	json_decref(c->user);
+	cf_user_clear(&c->user);
 	sodium_memzero(c->code, sizeof(c->code));
 	free(c);
 }
 
 /* A pending login with a fresh code for method (none for TOTP). */
-static cf_err new_pending(struct cf_audit_tx *atx, struct cf_request *req, const json_t *user,
+static cf_err new_pending(struct cf_audit_tx *atx, struct cf_request *req, const struct cf_user *user,
                           const char *pending, const char *method, char code[8],
-                          const json_t *device_pk)
+                          const char *device_pk)
 {
 	char mac[65] = "";
 	code[0] = '\0';
@@ -162,36 +176,31 @@ static cf_err new_pending(struct cf_audit_tx *atx, struct cf_request *req, const
 		snprintf(code, 8, "%06u", (unsigned)randombytes_uniform(1000000));
 		code_mac(mac, req->srv->secret, pending, code);
 	}
-	uint64_t expires = cf_now_ms() + CODE_TTL_MS;
-	json_t *doc = json_pack("{s:s, s:s, s:s, s:O, s:I, s:i}", "user", cf_jstr(user, "id"),
-	                        "method", method, "code_mac", mac, "device_pk", device_pk,
-	                        "expires_ms", (json_int_t)expires, "tries", 0);
-	if (!doc)
-		return CF_ERR_NOMEM;
-	cf_err err = cf_eph_save(atx->tx, "pending", pending, doc, expires);
-	json_decref(doc);
-	return err;
+	struct cf_pending p = { .user = user->id, .method = method, .code_mac = mac,
+	                        .device_pk = device_pk,
+	                        .expires_ms = (int64_t)(cf_now_ms() + CODE_TTL_MS) };
+	return cf_pending_save(atx->tx, pending, &p);
 }
 
 static cf_err login_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct login_ctx *c = req->ctx;
-	cf_err err = cf_attempts_record(atx, req, CF_ATT_PASSWORD, c->account, c->user != NULL);
+	cf_err err = cf_attempts_record(atx, req, CF_ATT_PASSWORD, c->account, c->user.doc != NULL);
 	if (err)
 		return err;
-	if (!c->user) {
+	if (!c->user.doc) {
 		login_failed(req);
 		return CF_OK; /* the failure count must be kept */
 	}
-	const char *method = preferred(c->user);
-	err = new_pending(atx, req, c->user, c->pending, method, c->code,
-	                  json_object_get(req->json, "device_pk"));
+	const char *method = preferred(&c->user);
+	err = new_pending(atx, req, &c->user, c->pending, method, c->code,
+	                  CF_ARGS(req, struct login_args)->device_pk);
 	if (err)
 		return err;
 	const char *sent = NULL;
 	if (c->code[0]) {
-		if (send_code(req, c->user, method, c->code) != CF_OK) {
-			cf_reply_problem(&req->reply, 503, "delivery-unavailable",
+		if (send_code(req, &c->user, method, c->code) != CF_OK) {
+			cf_reply_problem(&req->reply, CF_P_DELIVERY_UNAVAILABLE,
 			                 "the login code cannot be sent now (%s not configured or busy)",
 			                 method);
 			return CF_ERR_BUSY;
@@ -199,16 +208,17 @@ static cf_err login_write(struct cf_audit_tx *atx, struct cf_request *req)
 		sent = method;
 	}
 	cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:o, s:s?}", "pending", c->pending,
-	                   "methods", methods_of(c->user), "sent", sent));
+	                   "methods", methods_of(&c->user), "sent", sent));
 	return CF_OK;
 }
 
 void cf_h_login(struct cf_request *req)
 {
-	const char *email = cf_jstr(req->json, "email");
+	const struct login_args *a = CF_ARGS(req, struct login_args);
+	const char *email = a->email;
 	struct login_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	req->ctx = c;
@@ -216,25 +226,19 @@ void cf_h_login(struct cf_request *req)
 	account_key(c->account, email);
 	if (!cf_attempts_allowed(req, CF_ATT_PASSWORD, c->account))
 		return;
-	uint8_t auth_key[32];
-	cf_jget_b64(req->json, "auth_key", auth_key, sizeof(auth_key), 32, NULL);
-	json_t *user = NULL;
+	struct cf_user user = { 0 };
 	cf_err err = cf_user_by_email(req->srv->store, NULL, email, &user, NULL);
-	bool active = !err && strcmp(cf_jstr(user, "status") ? cf_jstr(user, "status") : "",
-	                             "active") == 0;
-	const char *hash = active && cf_jstr(user, "auth_hash") ? cf_jstr(user, "auth_hash") :
-	                   cf_dummy_pwhash();
-	bool ok = cf_pwhash_str_verify(hash, auth_key, sizeof(auth_key)) == CF_OK && active;
-	sodium_memzero(auth_key, sizeof(auth_key));
+	bool active = !err && user.status && strcmp(user.status, "active") == 0;
+	const char *hash = active && user.auth_hash ? user.auth_hash : cf_dummy_pwhash();
+	bool ok = cf_pwhash_str_verify(hash, a->auth_key, sizeof(a->auth_key)) == CF_OK && active;
 	if (err == CF_ERR_STORE) {
-		json_decref(user);
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "accounts cannot be read now");
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "accounts cannot be read now");
 		return;
 	}
 	if (ok)
 		c->user = user;
 	else
-		json_decref(user);
+		cf_user_clear(&user);
 	cf_new_id_hex(c->pending);
 	req->write = login_write;
 	login_failed(req); /* replaced by the write when the password is right */
@@ -243,8 +247,8 @@ void cf_h_login(struct cf_request *req)
 /* --- second factor ---------------------------------------------------------- */
 
 struct sf_ctx {
-	json_t *pending;
-	json_t *user;
+	struct cf_pending pending;
+	struct cf_user user;
 	bool ok;
 	uint64_t totp_step;
 	char device_id[33];
@@ -255,19 +259,21 @@ static void sf_free(void *p)
 	struct sf_ctx *c = p;
 	if (!c)
 		return;
-	json_decref(c->pending);
-	json_decref(c->user);
+	cf_pending_clear(&c->pending);
+	cf_user_clear(&c->user);
 	free(c);
 }
 
 /* The TOTP secret, sealed at rest with a key derived from the server secret. */
-cf_err cf_totp_secret_open(const struct cf_server *srv, const json_t *user, uint8_t out[20])
+cf_err cf_totp_secret_open(const struct cf_server *srv, const char *uid, const char *sealed_b64,
+                           uint8_t out[20])
 {
 	uint8_t sealed[12 + 20 + 16], key[32];
 	size_t len = 0;
-	if (cf_jget_b64(user, "totp", sealed, sizeof(sealed), sizeof(sealed), &len))
+	if (!uid || !sealed_b64 ||
+	    cf_b64url_decode(sealed, sizeof(sealed), &len, sealed_b64, strlen(sealed_b64)) ||
+	    len != sizeof(sealed))
 		return CF_ERR_INVALID;
-	const char *uid = cf_jstr(user, "id");
 	cf_hkdf_sha256(key, 32, srv->secret, CF_SERVER_SECRET_BYTES, NULL, 0,
 	               (const uint8_t *)"coffre-v1 totp at rest", 22);
 	cf_err err = cf_aead_open(out, sealed + 12, sizeof(sealed) - 12, (const uint8_t *)uid,
@@ -279,10 +285,10 @@ cf_err cf_totp_secret_open(const struct cf_server *srv, const json_t *user, uint
 static bool check_code(struct cf_request *req, struct sf_ctx *c, const char *method,
                        const char *code)
 {
-	const char *want = cf_jstr(c->pending, "method");
+	const char *want = c->pending.method;
 	if (strcmp(method, "totp") == 0) {
 		uint8_t secret[20];
-		if (!cf_jstr(c->user, "totp") || cf_totp_secret_open(req->srv, c->user, secret))
+		if (cf_totp_secret_open(req->srv, c->user.id, c->user.totp, secret))
 			return false;
 		bool ok = cf_totp_verify(code, secret, sizeof(secret), cf_now_ms() / 1000, 1,
 		                         &c->totp_step) == CF_OK;
@@ -292,53 +298,54 @@ static bool check_code(struct cf_request *req, struct sf_ctx *c, const char *met
 	if (!want || strcmp(want, method) != 0)
 		return false;
 	char mac[65];
-	code_mac(mac, req->srv->secret, cf_jstr(req->json, "pending"), code);
-	const char *stored = cf_jstr(c->pending, "code_mac");
+	code_mac(mac, req->srv->secret, CF_ARGS(req, struct sf_args)->pending, code);
+	const char *stored = c->pending.code_mac;
 	return stored && strlen(stored) == 64 && sodium_memcmp(mac, stored, 64) == 0;
 }
 
 /* The device this login comes from: known by its key, or registered now
  * (pending approval when the organisation asks for it). */
 static cf_err login_device(struct cf_audit_tx *atx, struct cf_request *req, struct sf_ctx *c,
-                           json_t **ret_device)
+                           struct cf_device *ret_device)
 {
 	cf_store *st = atx->tx->st;
 	uint8_t pk[32];
-	if (cf_jget_b64(c->pending, "device_pk", pk, sizeof(pk), 32, NULL))
+	size_t got = 0;
+	const char *pk_b64 = c->pending.device_pk;
+	if (!pk_b64 || cf_b64url_decode(pk, sizeof(pk), &got, pk_b64, strlen(pk_b64)) || got != 32)
 		return CF_ERR_INVALID;
 	char hash[65], key[80], id[65];
 	cf_sha256_hex(hash, pk, 32);
 	snprintf(key, sizeof(key), "pk:%s", hash);
-	json_t *dev = NULL;
+	struct cf_device dev = { 0 };
 	if (st->ops->index_get(st, atx->tx, "device", key, id) == CF_OK &&
-	    cf_doc_load(st, atx->tx, "device", id, &dev, NULL) == CF_OK) {
-		if (strcmp(cf_jstr(dev, "user") ? cf_jstr(dev, "user") : "", cf_jstr(c->user, "id")) != 0) {
-			json_decref(dev);
+	    cf_device_load(st, atx->tx, id, &dev, NULL) == CF_OK) {
+		if (strcmp(dev.user, c->user.id) != 0) {
+			cf_device_clear(&dev);
 			return CF_ERR_DENIED; /* another user's device key */
 		}
 		*ret_device = dev;
 		return CF_OK;
 	}
 	json_t *org = NULL;
-	bool approval = cf_doc_load(st, atx->tx, "org", cf_jstr(c->user, "org"), &org, NULL) == CF_OK &&
+	bool approval = cf_doc_load(st, atx->tx, "org", c->user.org, &org, NULL) == CF_OK &&
 	                cf_jbool(org, "device_approval");
 	json_decref(org);
 	cf_new_id_hex(c->device_id);
-	dev = json_pack("{s:s, s:s, s:s, s:O, s:s, s:I}", "id", c->device_id,
-	                "user", cf_jstr(c->user, "id"), "org", cf_jstr(c->user, "org"),
-	                "sign_pk", json_object_get(c->pending, "device_pk"),
-	                "status", approval ? "pending" : "approved", "created_ms",
-	                (json_int_t)cf_now_ms());
-	if (!dev)
-		return CF_ERR_NOMEM;
-	cf_err err = cf_doc_save(atx, &req->audit.fields, "device", c->device_id,
-	                         cf_jstr(c->user, "org"), 1, dev, "create");
+	dev = (struct cf_device){ .id = c->device_id, .user = c->user.id, .org = c->user.org,
+	                          .sign_pk = c->pending.device_pk,
+	                          .status = approval ? "pending" : "approved",
+	                          .created_ms = (int64_t)cf_now_ms() };
+	cf_err err = cf_device_update(&dev);
+	if (!err)
+		err = cf_doc_save(atx, &req->audit.fields, "device", c->device_id, c->user.org, 1,
+		                  dev.doc, "create");
 	if (!err)
 		err = st->ops->index_put(atx->tx, "device", key, c->device_id);
 	if (!err)
 		err = cf_key_register(atx, &req->audit.fields, "device", c->device_id, pk, 32, NULL);
 	if (err) {
-		json_decref(dev);
+		cf_device_clear(&dev);
 		return err;
 	}
 	*ret_device = dev;
@@ -349,15 +356,16 @@ static cf_err sf_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct sf_ctx *c = req->ctx;
 	cf_store *st = atx->tx->st;
-	const char *pid = cf_jstr(req->json, "pending");
-	const char *uid = cf_jstr(c->user, "id");
-	json_t *p = NULL;
+	const struct sf_args *a = CF_ARGS(req, struct sf_args);
+	const char *pid = a->pending;
+	const char *uid = c->user.id;
+	CF_AUTO_PENDING p = { 0 };
 	/* Re-read inside the transaction: tries and single use hold under races. */
-	if (cf_eph_load(st, atx->tx, "pending", pid, &p) != CF_OK) {
+	if (cf_pending_load(st, atx->tx, pid, &p) != CF_OK) {
 		login_failed(req);
 		return CF_OK;
 	}
-	if (c->ok && strcmp(cf_jstr(req->json, "method"), "totp") == 0) {
+	if (c->ok && strcmp(a->method, "totp") == 0) {
 		char key[100];
 		snprintf(key, sizeof(key), "%s:%llu", uid, (unsigned long long)c->totp_step);
 		json_t *used = NULL;
@@ -368,30 +376,24 @@ static cf_err sf_write(struct cf_audit_tx *atx, struct cf_request *req)
 			json_t *mark = json_pack("{s:b}", "used", 1);
 			cf_err err = cf_eph_save(atx->tx, "totp-used", key, mark, cf_now_ms() + 5 * 60 * 1000);
 			json_decref(mark);
-			if (err) {
-				json_decref(p);
+			if (err)
 				return err;
-			}
 		}
 	}
 	cf_err err = cf_attempts_record(atx, req, CF_ATT_CODE, uid, c->ok);
 	if (!err && !c->ok) {
-		json_int_t tries = cf_jint(p, "tries") + 1;
-		if (tries >= CODE_TRIES) {
+		p.tries++;
+		if (p.tries >= CODE_TRIES)
 			err = st->ops->eph_del(atx->tx, "pending", pid);
-		} else {
-			json_object_set_new(p, "tries", json_integer(tries));
-			err = cf_eph_save(atx->tx, "pending", pid, p, (uint64_t)cf_jint(p, "expires_ms"));
-		}
-		json_decref(p);
+		else
+			err = cf_pending_save(atx->tx, pid, &p);
 		login_failed(req);
 		return err;
 	}
-	json_decref(p);
 	if (err)
 		return err;
 	err = st->ops->eph_del(atx->tx, "pending", pid);
-	json_t *dev = NULL;
+	struct cf_device dev = { 0 };
 	if (!err)
 		err = login_device(atx, req, c, &dev);
 	if (err == CF_ERR_DENIED) {
@@ -400,20 +402,20 @@ static cf_err sf_write(struct cf_audit_tx *atx, struct cf_request *req)
 	}
 	char token[CF_SESSION_TEXT_LEN + 1];
 	if (!err)
-		err = cf_session_create(atx, req, c->user, cf_jstr(dev, "id"), token, sizeof(token));
+		err = cf_session_create(atx, req, &c->user, dev.id, token, sizeof(token));
 	if (!err) {
-		const json_t *u = c->user;
+		const struct cf_user *u = &c->user;
 		cf_reply_json_take(&req->reply, 200, json_pack(
-			"{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:O, s:I, s:I}",
-			"token", token, "user_id", uid, "org_id", cf_jstr(u, "org"),
-			"role", cf_jstr(u, "role"), "device_id", cf_jstr(dev, "id"),
-			"device_status", cf_jstr(dev, "status"), "bundle", json_object_get(u, "bundle"),
-			"sign_pk", json_object_get(u, "sign_pk"), "enc_pk", json_object_get(u, "enc_pk"),
+			"{s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:I, s:I}",
+			"token", token, "user_id", uid, "org_id", u->org,
+			"role", u->role, "device_id", dev.id,
+			"device_status", dev.status, "bundle", u->bundle,
+			"sign_pk", u->sign_pk, "enc_pk", u->enc_pk,
 			"idle_timeout_s", (json_int_t)req->srv->cfg.idle_timeout_s,
 			"expires_in_s", (json_int_t)req->srv->cfg.session_lifetime_s));
 	}
 	sodium_memzero(token, sizeof(token));
-	json_decref(dev);
+	cf_device_clear(&dev);
 	return err;
 }
 
@@ -423,15 +425,15 @@ static struct sf_ctx *load_pending(struct cf_request *req, const char *pid)
 	cf_store *st = req->srv->store;
 	struct sf_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return NULL;
 	}
 	req->ctx = c;
 	req->ctx_free = sf_free;
 	const char *uid = NULL;
-	if (cf_eph_load(st, NULL, "pending", pid, &c->pending) != CF_OK ||
-	    !(uid = cf_jstr(c->pending, "user")) ||
-	    cf_doc_load(st, NULL, "user", uid, &c->user, NULL) != CF_OK) {
+	if (cf_pending_load(st, NULL, pid, &c->pending) != CF_OK ||
+	    !(uid = c->pending.user) ||
+	    cf_user_load(st, NULL, uid, &c->user, NULL) != CF_OK) {
 		login_failed(req);
 		return NULL;
 	}
@@ -440,24 +442,12 @@ static struct sf_ctx *load_pending(struct cf_request *req, const char *pid)
 
 void cf_h_second_factor(struct cf_request *req)
 {
-	const char *pid = cf_jstr(req->json, "pending");
-	const char *method = cf_jstr(req->json, "method");
-	const char *code = cf_jstr(req->json, "code");
-	for (const char *q = code; *q; q++) {
-		if (*q < '0' || *q > '9') {
-			cf_reply_problem(&req->reply, 422, "invalid-field", "field 'code' must be 6 digits");
-			return;
-		}
-	}
-	if (strcmp(method, "email") && strcmp(method, "sms") && strcmp(method, "totp")) {
-		cf_reply_problem(&req->reply, 422, "invalid-field",
-		                 "field 'method' must be email, sms or totp");
-		return;
-	}
-	struct sf_ctx *c = load_pending(req, pid);
+	const struct sf_args *a = CF_ARGS(req, struct sf_args);
+	const char *method = a->method, *code = a->code;
+	struct sf_ctx *c = load_pending(req, a->pending);
 	if (!c)
 		return;
-	const char *uid = cf_jstr(c->pending, "user");
+	const char *uid = c->pending.user;
 	if (!cf_attempts_allowed(req, CF_ATT_CODE, uid))
 		return;
 	c->ok = check_code(req, c, method, code);
@@ -468,13 +458,13 @@ void cf_h_second_factor(struct cf_request *req)
 static cf_err send_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct sf_ctx *c = req->ctx;
-	const char *method = cf_jstr(req->json, "method");
-	const char *pid = cf_jstr(req->json, "pending");
+	const char *method = CF_ARGS(req, struct sf_args)->method;
+	const char *pid = CF_ARGS(req, struct sf_args)->pending;
 	char code[8];
-	cf_err err = new_pending(atx, req, c->user, pid, method, code,
-	                         json_object_get(c->pending, "device_pk"));
-	if (!err && send_code(req, c->user, method, code) != CF_OK) {
-		cf_reply_problem(&req->reply, 503, "delivery-unavailable",
+	cf_err err = new_pending(atx, req, &c->user, pid, method, code,
+	                         c->pending.device_pk);
+	if (!err && send_code(req, &c->user, method, code) != CF_OK) {
+		cf_reply_problem(&req->reply, CF_P_DELIVERY_UNAVAILABLE,
 		                 "the code cannot be sent now (%s not configured or busy)", method);
 		err = CF_ERR_BUSY;
 	}
@@ -486,15 +476,14 @@ static cf_err send_write(struct cf_audit_tx *atx, struct cf_request *req)
 
 void cf_h_second_factor_send(struct cf_request *req)
 {
-	const char *pid = cf_jstr(req->json, "pending");
-	const char *method = cf_jstr(req->json, "method");
-	struct sf_ctx *c = load_pending(req, pid);
+	const char *method = CF_ARGS(req, struct sf_args)->method;
+	struct sf_ctx *c = load_pending(req, CF_ARGS(req, struct sf_args)->pending);
 	if (!c)
 		return;
-	const char *uid = cf_jstr(c->pending, "user");
-	if ((strcmp(method, "email") && strcmp(method, "sms")) ||
-	    (strcmp(method, "sms") == 0 && !cf_jstr(c->user, "phone"))) {
-		cf_reply_problem(&req->reply, 422, "invalid-field",
+	const char *uid = c->pending.user;
+	/* the spec admits email and sms; sms only for an account with a phone */
+	if (strcmp(method, "sms") == 0 && !c->user.phone) {
+		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
 		                 "field 'method' must be email, or sms when a phone is set");
 		return;
 	}

@@ -8,10 +8,14 @@
 
 #define PIN_TRIES 5
 
-static const struct cf_field unlock_fields[] = {
-	{ "pin", CF_FT_STRING, true, 4, 12 },
+/* Any text of PIN length: a malformed PIN is a wrong PIN, and counts. */
+struct unlock_args {
+	const char *pin;
 };
-const struct cf_spec cf_spec_unlock = CF_SPEC(unlock_fields);
+static const struct cf_field unlock_fields[] = {
+	CF_F_STRING(struct unlock_args, pin, "pin", true, 4, 12),
+};
+const struct cf_spec cf_spec_unlock = CF_SPEC_BIND(unlock_fields, struct unlock_args);
 
 struct unlock_ctx {
 	bool ok;
@@ -19,15 +23,16 @@ struct unlock_ctx {
 
 static cf_err wipe_device(struct cf_audit_tx *atx, struct cf_request *req, const char *device)
 {
-	json_t *dev = NULL;
+	CF_AUTO_DEVICE dev = { 0 };
 	uint64_t v = 0;
-	cf_err err = cf_doc_load(atx->tx->st, atx->tx, "device", device, &dev, &v);
+	cf_err err = cf_device_load(atx->tx->st, atx->tx, device, &dev, &v);
 	if (err)
 		return err;
-	json_object_set_new(dev, "status", json_string("wiped"));
-	err = cf_doc_save(atx, &req->audit.fields, "device", device, cf_jstr(dev, "org"), v + 1, dev,
-	                  "update");
-	json_decref(dev);
+	dev.status = "wiped";
+	err = cf_device_update(&dev);
+	if (!err)
+		err = cf_doc_save(atx, &req->audit.fields, "device", device, dev.org, v + 1, dev.doc,
+		                  "update");
 	return err;
 }
 
@@ -38,7 +43,7 @@ static cf_err unlock_write(struct cf_audit_tx *atx, struct cf_request *req)
 	/* the session as it is now, not as this request first read it */
 	cf_err err = cf_eph_load(atx->tx->st, atx->tx, "session", req->session_key, &s);
 	if (err) {
-		cf_reply_problem(&req->reply, 401, "unauthenticated", "invalid, expired or revoked session");
+		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED, "invalid, expired or revoked session");
 		return CF_OK;
 	}
 	/* A lock this request found (idle timeout) holds even though the stored
@@ -66,13 +71,13 @@ static cf_err unlock_write(struct cf_audit_tx *atx, struct cf_request *req)
 		req->session = NULL;
 		if (!err)
 			err = wipe_device(atx, req, req->who.device);
-		cf_reply_problem(&req->reply, 403, "device-wiped",
+		cf_reply_problem(&req->reply, CF_P_DEVICE_WIPED,
 		                 "too many wrong PINs: the session is closed and this device is wiped");
 		cf_reply_problem_extend(&req->reply, json_pack("{s:b}", "wipe", 1));
 		return err;
 	}
 	json_object_set_new(s, "pin_failures", json_integer(failures));
-	cf_reply_problem(&req->reply, 401, "wrong-pin", "wrong PIN; %lld tries left",
+	cf_reply_problem(&req->reply, CF_P_WRONG_PIN, "wrong PIN; %lld tries left",
 	                 (long long)(PIN_TRIES - failures));
 	cf_reply_problem_extend(&req->reply, json_pack("{s:I}", "tries_left",
 	                                               (json_int_t)(PIN_TRIES - failures)));
@@ -83,25 +88,23 @@ void cf_h_unlock(struct cf_request *req)
 {
 	if (!cf_attempts_allowed(req, CF_ATT_PIN, req->who.id))
 		return;
-	json_t *user = NULL;
-	if (cf_doc_load(req->srv->store, NULL, "user", req->who.id, &user, NULL)) {
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "the account cannot be read now");
+	CF_AUTO_USER user = { 0 };
+	if (cf_user_load(req->srv->store, NULL, req->who.id, &user, NULL)) {
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the account cannot be read now");
 		return;
 	}
 	struct unlock_ctx *c = calloc(1, sizeof(*c));
 	if (!c) {
-		json_decref(user);
-		cf_reply_problem(&req->reply, 503, "overloaded", "out of memory");
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
 		return;
 	}
 	req->ctx = c;
 	req->ctx_free = free;
-	const char *pin = cf_jstr(req->json, "pin");
-	const char *hash = cf_jstr(user, "pin_hash");
-	c->ok = hash && cf_pwhash_str_verify(hash, (const uint8_t *)pin, strlen(pin)) == CF_OK;
-	json_decref(user);
+	const char *pin = CF_ARGS(req, struct unlock_args)->pin;
+	c->ok = user.pin_hash &&
+	        cf_pwhash_str_verify(user.pin_hash, (const uint8_t *)pin, strlen(pin)) == CF_OK;
 	req->write = unlock_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the unlock was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the unlock was not stored");
 }
 
 static cf_err logout_write(struct cf_audit_tx *atx, struct cf_request *req)
@@ -117,33 +120,31 @@ static cf_err logout_write(struct cf_audit_tx *atx, struct cf_request *req)
 void cf_h_logout(struct cf_request *req)
 {
 	req->write = logout_write;
-	cf_reply_problem(&req->reply, 500, "internal", "the logout was not stored");
+	cf_reply_problem(&req->reply, CF_P_INTERNAL, "the logout was not stored");
 }
 
 void cf_h_me(struct cf_request *req)
 {
 	cf_store *st = req->srv->store;
-	json_t *user = NULL, *dev = NULL;
-	if (cf_doc_load(st, NULL, "user", req->who.id, &user, NULL) ||
-	    cf_doc_load(st, NULL, "device", req->who.device, &dev, NULL)) {
-		json_decref(user);
-		cf_reply_problem(&req->reply, 503, "store-unavailable", "the account cannot be read now");
+	CF_AUTO_USER user = { 0 };
+	CF_AUTO_DEVICE dev = { 0 };
+	if (cf_user_load(st, NULL, req->who.id, &user, NULL) ||
+	    cf_device_load(st, NULL, req->who.device, &dev, NULL)) {
+		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the account cannot be read now");
 		return;
 	}
 	json_t *factors = json_pack("[s]", "email");
-	if (cf_jstr(user, "phone"))
+	if (user.phone)
 		json_array_append_new(factors, json_string("sms"));
-	if (cf_jstr(user, "totp"))
+	if (user.totp)
 		json_array_append_new(factors, json_string("totp"));
 	uint64_t now = cf_now_ms(), exp = (uint64_t)cf_jint(req->session, "expires_ms");
 	cf_reply_json_take(&req->reply, 200, json_pack(
 		"{s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:o, s:{s:I, s:I}}",
-		"user_id", req->who.id, "org_id", cf_jstr(user, "org"), "role", cf_jstr(user, "role"),
-		"unit_id", cf_jstr(user, "unit"), "email", cf_jstr(user, "email"),
-		"device_id", req->who.device, "device_status", cf_jstr(dev, "status"),
+		"user_id", req->who.id, "org_id", user.org, "role", user.role,
+		"unit_id", user.unit, "email", user.email,
+		"device_id", req->who.device, "device_status", dev.status,
 		"second_factors", factors, "session", "idle_timeout_s",
 		(json_int_t)req->srv->cfg.idle_timeout_s, "expires_in_s",
 		(json_int_t)(exp > now ? (exp - now) / 1000 : 0)));
-	json_decref(user);
-	json_decref(dev);
 }
