@@ -14,6 +14,7 @@
 #include "crypto/crypto.h"
 #include "util/encoding.h"
 #include "util/fsutil.h"
+#include "util/rules.h"
 
 #define PEM_MAX (64 * 1024)
 #define CA_DAYS 3650
@@ -394,16 +395,6 @@ out:
 
 /* --- checking --------------------------------------------------------------- */
 
-static bool is_hex_id(const char *s, size_t n)
-{
-	if (n != 32)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
 static const char *status_reason(unsigned status)
 {
 	if (status & GNUTLS_CERT_EXPIRED)
@@ -456,7 +447,7 @@ cf_err cf_devca_check(const struct cf_devca *ca, const uint8_t *der, size_t len,
 	} else if (!has_client_auth(crt)) {
 		set_msg(why, cap, "the client certificate is not for client authentication");
 	} else if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn,
-	                                         &cn_len) < 0 || !is_hex_id(cn, cn_len)) {
+	                                         &cn_len) < 0 || !cf_id_hexn_ok(cn, cn_len)) {
 		set_msg(why, cap, "the client certificate does not name a device");
 	} else {
 		memcpy(device_id, cn, 32);

@@ -176,13 +176,13 @@ static void bound_violations_name_the_field(void **state)
 
 static void content_types(void **state)
 {
-	assert_true(cf_is_json_content_type("application/json"));
-	assert_true(cf_is_json_content_type("application/json; charset=utf-8"));
-	assert_true(cf_is_json_content_type("Application/JSON;charset=UTF-8"));
-	assert_false(cf_is_json_content_type(NULL));
-	assert_false(cf_is_json_content_type("application/jsonx"));
-	assert_false(cf_is_json_content_type("application/json; charset=latin1"));
-	assert_false(cf_is_json_content_type("text/plain"));
+	assert_true(cf_json_content_type_ok("application/json"));
+	assert_true(cf_json_content_type_ok("application/json; charset=utf-8"));
+	assert_true(cf_json_content_type_ok("Application/JSON;charset=UTF-8"));
+	assert_false(cf_json_content_type_ok(NULL));
+	assert_false(cf_json_content_type_ok("application/jsonx"));
+	assert_false(cf_json_content_type_ok("application/json; charset=latin1"));
+	assert_false(cf_json_content_type_ok("text/plain"));
 }
 
 int main(void)
