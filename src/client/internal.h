@@ -9,6 +9,7 @@
 
 #include "coffre/client.h"
 #include "util/cleanup.h"
+#include "util/msg.h"
 #include "util/rules.h"
 
 #if defined(__GNUC__)
@@ -34,11 +35,7 @@ static inline void cf_profile_data_freep(unsigned char **p)
 
 /* --- text.c: messages and untrusted text ------------------------------- */
 
-/* Formats into buf (size > 0), always NUL-terminated, truncating. */
-void cf_msg_vformat(char *buf, size_t size, const char *fmt, va_list ap)
-	CF_PRINTF(3, 0);
-void cf_msg_format(char *buf, size_t size, const char *fmt, ...)
-	CF_PRINTF(3, 4);
+/* cf_msg_format, cf_msg_vformat: util/msg.h. */
 
 /* cf_msg_format into an optional cf_errmsg (NULL: nothing happens). */
 void cf_errmsg_set(cf_errmsg *msg, const char *fmt, ...) CF_PRINTF(2, 3);

@@ -16,21 +16,9 @@
 
 #include "util/fsutil.h"
 #include "util/log.h"
+#include "util/msg.h"
 
 #define SECRET_FILE_MAX 4096
-
-static void set_msg(char *msg, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_msg(char *msg, size_t cap, const char *fmt, ...)
-{
-	if (!msg || cap == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, cap, fmt, ap);
-	va_end(ap);
-}
 
 uint64_t cf_notify_mono_ms(void)
 {
@@ -114,15 +102,15 @@ cf_err cf_notify_read_secret(const char *key, const char *path, char **ret,
 	const char *why = "cannot be read";
 	cf_err err = cf_read_secret_file(path, SECRET_FILE_MAX, &buf, &len, &why);
 	if (err) {
-		set_msg(msg, cap, "key '%s': %s %s", key, path, why);
+		cf_msg_format(msg, cap, "key '%s': %s %s", key, path, why);
 		return err;
 	}
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
 	buf[len] = '\0';
 	if (len == 0 || memchr(buf, '\0', len)) {
-		set_msg(msg, cap, "key '%s': %s %s", key, path,
-		        len == 0 ? "is empty" : "holds a NUL byte");
+		cf_msg_format(msg, cap, "key '%s': %s %s", key, path,
+		              len == 0 ? "is empty" : "holds a NUL byte");
 		cf_free_secret(buf);
 		return CF_ERR_CONFIG;
 	}
@@ -363,7 +351,7 @@ cf_err cf_channel_global_init(char *msg, size_t cap)
 {
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc != CURLE_OK) {
-		set_msg(msg, cap, "cannot initialise libcurl: %s", curl_easy_strerror(curl_init_rc));
+		cf_msg_format(msg, cap, "cannot initialise libcurl: %s", curl_easy_strerror(curl_init_rc));
 		return CF_ERR_UNSUPPORTED;
 	}
 	return CF_OK;
@@ -411,7 +399,7 @@ cf_err cf_channel_new(struct cf_channel **ret, const struct cf_channel_ops *ops,
 	if (!ch) {
 		if (ops->ctx_free)
 			ops->ctx_free(ctx);
-		set_msg(msg, cap, "out of memory");
+		cf_msg_format(msg, cap, "out of memory");
 		return CF_ERR_NOMEM;
 	}
 	ch->what = ops->what;
@@ -437,7 +425,7 @@ cf_err cf_channel_new(struct cf_channel **ret, const struct cf_channel_ops *ops,
 		}
 		ch->curl = curl_easy_init();
 		if (!ch->curl) {
-			set_msg(msg, cap, "cannot create a libcurl handle for %s", ch->what);
+			cf_msg_format(msg, cap, "cannot create a libcurl handle for %s", ch->what);
 			cf_channel_free(ch);
 			return CF_ERR_NOMEM;
 		}
@@ -449,7 +437,7 @@ cf_err cf_channel_new(struct cf_channel **ret, const struct cf_channel_ops *ops,
 	int rc = pthread_create(&ch->thread, NULL, sender, ch);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
-		set_msg(msg, cap, "cannot start the %s sending thread", ch->what);
+		cf_msg_format(msg, cap, "cannot start the %s sending thread", ch->what);
 		cf_channel_free(ch);
 		return CF_ERR_NOMEM;
 	}
