@@ -16,21 +16,6 @@
 #define CF_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define CF_PRINTF(a, b)
-/* --- scope-exit helpers for libcoffre's own types (util/cleanup.h) ------ */
-
-static inline void cf_http_response_freep(struct cf_http_response **r)
-{
-	cf_http_response_free(*r);
-}
-#define CF_AUTO_RESPONSE CF_CLEANUP(cf_http_response_freep) struct cf_http_response
-
-/* Profile file contents: locked memory, wiped on release. */
-static inline void cf_profile_data_freep(unsigned char **p)
-{
-	cf_profile_data_free(*p);
-}
-#define CF_AUTO_PROFILE_DATA CF_CLEANUP(cf_profile_data_freep) unsigned char
-
 #endif
 
 /* --- text.c: messages and untrusted text ------------------------------- */
