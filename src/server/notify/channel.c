@@ -62,6 +62,21 @@ bool cf_notify_utf8_ok(const char *s, size_t len)
 	return true;
 }
 
+cf_err cf_notify_date(char *out, size_t cap, time_t now)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+	if (!gmtime_r(&now, &tm) || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
+	    tm.tm_mon > 11)
+		return CF_ERR_INVALID;
+	int n = snprintf(out, cap, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday],
+	                 tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+	                 tm.tm_sec);
+	return n < 0 || (size_t)n >= cap ? CF_ERR_TOO_LARGE : CF_OK;
+}
+
 struct cf_notify_item *cf_notify_item_new(void)
 {
 	return calloc(1, sizeof(struct cf_notify_item));

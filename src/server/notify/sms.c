@@ -88,16 +88,10 @@ out:
 static cf_err format_plain(char *out, size_t cap, size_t *ret_len, const char *phone,
                            const char *text, size_t tlen, time_t now)
 {
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm tm;
-	if (!gmtime_r(&now, &tm) || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
-	    tm.tm_mon > 11)
+	char date[CF_NOTIFY_DATE_MAX];
+	if (cf_notify_date(date, sizeof(date), now))
 		return CF_ERR_INVALID;
-	int n = snprintf(out, cap, "To: %s\nDate: %s, %02d %s %04d %02d:%02d:%02d +0000\n\n%.*s\n",
-	                 phone, days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	                 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)tlen, text);
+	int n = snprintf(out, cap, "To: %s\nDate: %s\n\n%.*s\n", phone, date, (int)tlen, text);
 	if (n < 0 || (size_t)n >= cap) {
 		sodium_memzero(out, cap);
 		return CF_ERR_TOO_LARGE;
