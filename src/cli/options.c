@@ -2,7 +2,6 @@
  * getopt_long: no global state (the tests call it many times), it stops at
  * the command so each command parses its own options, and every refusal
  * can say precisely which option was wrong. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 

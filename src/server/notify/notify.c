@@ -9,7 +9,6 @@
 #include "server/notify/channel.h"
 #include "server/notify/outbox.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
