@@ -2,11 +2,11 @@
  * getopt_long: no global state (the tests call it many times), it stops at
  * the command so each command parses its own options, and every refusal
  * can say precisely which option was wrong. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/msg.h"
 
 enum opt_kind { OPT_FLAG, OPT_VALUE };
 
@@ -25,19 +25,6 @@ static const struct opt opts[] = {
 	{ "--help",    "-h", OPT_FLAG,  NULL },
 	{ "--version", "-V", OPT_FLAG,  NULL },
 };
-
-static void set_err(char *err, size_t size, const char *fmt, ...)
-	CLI_PRINTF(3, 4);
-static void set_err(char *err, size_t size, const char *fmt, ...)
-{
-	if (!err || size == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	if (vsnprintf(err, size, fmt, ap) < 0)
-		err[0] = '\0';
-	va_end(ap);
-}
 
 static const char *env_value(const char *v)
 {
@@ -79,14 +66,14 @@ cf_err cli_parse_globals(int argc, char **argv, const struct cli_env *env,
 		}
 		if (!o) {
 			cli_shown_arg(shown, sizeof shown, arg);
-			set_err(err, err_size, "unknown option '%s'; try "
-			        "'coffre --help'", shown);
+			cf_msg_format(err, err_size, "unknown option '%s'; try "
+			              "'coffre --help'", shown);
 			return CF_ERR_INVALID;
 		}
 		if (o->kind == OPT_FLAG) {
 			if (value) {
-				set_err(err, err_size, "option %s takes no "
-				        "value", o->name);
+				cf_msg_format(err, err_size, "option %s takes no "
+				              "value", o->name);
 				return CF_ERR_INVALID;
 			}
 			if (strcmp(o->name, "--json") == 0)
@@ -99,15 +86,15 @@ cf_err cli_parse_globals(int argc, char **argv, const struct cli_env *env,
 		}
 		if (!value) {
 			if (i + 1 >= argc) {
-				set_err(err, err_size, "option %s needs %s",
-				        o->name, o->value_name);
+				cf_msg_format(err, err_size, "option %s needs %s",
+				              o->name, o->value_name);
 				return CF_ERR_INVALID;
 			}
 			value = argv[++i];
 		}
 		if (value[0] == '\0') {
-			set_err(err, err_size, "option %s needs %s, not an "
-			        "empty value", o->name, o->value_name);
+			cf_msg_format(err, err_size, "option %s needs %s, not an "
+			              "empty value", o->name, o->value_name);
 			return CF_ERR_INVALID;
 		}
 		/* The last one wins, as with most tools. */

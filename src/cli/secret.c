@@ -15,22 +15,10 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "util/msg.h"
 
 /* Room for CLI_SECRET_MAX bytes, "\r\n", one byte to notice more, NUL. */
 #define SECRET_BUF (CLI_SECRET_MAX + 4)
-
-static void set_err(char *err, size_t size, const char *fmt, ...)
-	CLI_PRINTF(3, 4);
-static void set_err(char *err, size_t size, const char *fmt, ...)
-{
-	if (!err || size == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	if (vsnprintf(err, size, fmt, ap) < 0)
-		err[0] = '\0';
-	va_end(ap);
-}
 
 void cli_secret_free(char *secret)
 {
@@ -44,7 +32,7 @@ cf_err cli_secret_read_fd(int fd, bool one_line, const char *what,
 {
 	char *buf = sodium_malloc(SECRET_BUF);
 	if (!buf) {
-		set_err(err, err_size, "out of memory");
+		cf_msg_format(err, err_size, "out of memory");
 		return CF_ERR_NOMEM;
 	}
 	size_t len = 0;
@@ -57,8 +45,8 @@ cf_err cli_secret_read_fd(int fd, bool one_line, const char *what,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			set_err(err, err_size, "cannot read the %s from %s: %s",
-			        what, from, strerror(errno));
+			cf_msg_format(err, err_size, "cannot read the %s from %s: %s",
+			              what, from, strerror(errno));
 			sodium_free(buf);
 			return CF_ERR_IO;
 		}
@@ -79,19 +67,19 @@ cf_err cli_secret_read_fd(int fd, bool one_line, const char *what,
 
 	cf_err rc = CF_OK;
 	if (filled || len > CLI_SECRET_MAX) {
-		set_err(err, err_size, "the %s from %s is longer than %d bytes",
-		        what, from, CLI_SECRET_MAX);
+		cf_msg_format(err, err_size, "the %s from %s is longer than %d bytes",
+		              what, from, CLI_SECRET_MAX);
 		rc = CF_ERR_TOO_LARGE;
 	} else if (len == 0) {
-		set_err(err, err_size, "got an empty %s from %s", what, from);
+		cf_msg_format(err, err_size, "got an empty %s from %s", what, from);
 		rc = CF_ERR_INVALID;
 	} else if (memchr(buf, '\0', len)) {
-		set_err(err, err_size, "the %s from %s contains a NUL byte", what,
-		        from);
+		cf_msg_format(err, err_size, "the %s from %s contains a NUL byte", what,
+		              from);
 		rc = CF_ERR_INVALID;
 	} else if (!one_line && memchr(buf, '\n', len)) {
-		set_err(err, err_size, "%s has more than one line; it must hold "
-		        "only the %s", from, what);
+		cf_msg_format(err, err_size, "%s has more than one line; it must hold "
+		              "only the %s", from, what);
 		rc = CF_ERR_INVALID;
 	}
 	if (rc) {
@@ -115,24 +103,24 @@ static cf_err read_from_file(const struct cli_secret_source *src,
 	int fd = open(src->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		int e = errno;
-		set_err(err, err_size, "cannot open %s (%s): %s", from,
-		        src->option, strerror(e));
+		cf_msg_format(err, err_size, "cannot open %s (%s): %s", from,
+		              src->option, strerror(e));
 		return e == ENOENT ? CF_ERR_NOT_FOUND : CF_ERR_IO;
 	}
 	struct stat st;
 	cf_err rc = CF_OK;
 	if (fstat(fd, &st) != 0) {
-		set_err(err, err_size, "cannot inspect %s: %s", from,
-		        strerror(errno));
+		cf_msg_format(err, err_size, "cannot inspect %s: %s", from,
+		              strerror(errno));
 		rc = CF_ERR_IO;
 	} else if (S_ISDIR(st.st_mode)) {
-		set_err(err, err_size, "%s is a folder", from);
+		cf_msg_format(err, err_size, "%s is a folder", from);
 		rc = CF_ERR_INVALID;
 	} else if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
 		/* Pipes (<(...), /dev/stdin) have no meaningful mode. */
-		set_err(err, err_size, "%s is accessible by group or others "
-		        "(mode %04o); run: chmod 600 %s", from,
-		        (unsigned)(st.st_mode & 07777), shown);
+		cf_msg_format(err, err_size, "%s is accessible by group or others "
+		              "(mode %04o); run: chmod 600 %s", from,
+		              (unsigned)(st.st_mode & 07777), shown);
 		rc = CF_ERR_DENIED;
 	}
 	if (!rc)
@@ -163,14 +151,14 @@ static cf_err read_from_prompt(const struct cli_secret_source *src,
 {
 	int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (tty < 0) {
-		set_err(err, err_size, "cannot ask for the %s: no terminal; use "
-		        "%s or standard input", src->what, src->option);
+		cf_msg_format(err, err_size, "cannot ask for the %s: no terminal; use "
+		              "%s or standard input", src->what, src->option);
 		return CF_ERR_INVALID;
 	}
 	struct termios saved;
 	if (tcgetattr(tty, &saved) != 0) {
-		set_err(err, err_size, "cannot ask for the %s: %s", src->what,
-		        strerror(errno));
+		cf_msg_format(err, err_size, "cannot ask for the %s: %s", src->what,
+		              strerror(errno));
 		close(tty);
 		return CF_ERR_IO;
 	}
@@ -192,8 +180,8 @@ static cf_err read_from_prompt(const struct cli_secret_source *src,
 	size_t plen = strlen(src->prompt);
 	if (write(tty, src->prompt, plen) != (ssize_t)plen ||
 	    tcsetattr(tty, TCSAFLUSH, &quiet) != 0) {
-		set_err(err, err_size, "cannot ask for the %s: %s", src->what,
-		        strerror(errno));
+		cf_msg_format(err, err_size, "cannot ask for the %s: %s", src->what,
+		              strerror(errno));
 		rc = CF_ERR_IO;
 	}
 	if (!rc)
@@ -214,7 +202,7 @@ cf_err cli_secret_read(const struct cli_secret_source *src, char **ret_secret,
                        size_t *ret_len, char *err, size_t err_size)
 {
 	if (sodium_init() < 0) {
-		set_err(err, err_size, "cannot initialise libsodium");
+		cf_msg_format(err, err_size, "cannot initialise libsodium");
 		return CF_ERR_NOMEM;
 	}
 	if (src->file)

@@ -4,6 +4,12 @@
 #include <string.h>
 
 #include "client/call.h"
+#include "coffre/keys.h"
+
+/* The public limits say what util/rules.h checks. */
+_Static_assert(CF_PIN_MIN_DIGITS == CF_RULE_PIN_MIN && CF_PIN_MAX_DIGITS == CF_RULE_PIN_MAX,
+               "coffre/keys.h PIN limits and util/rules.h");
+_Static_assert(CF_ID_HEX_LEN == CF_RULE_ID_HEX_LEN, "coffre/keys.h CF_ID_HEX_LEN and util/rules.h");
 
 bool cf_text_ok(const char *s, size_t min, size_t max)
 {

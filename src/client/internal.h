@@ -9,36 +9,18 @@
 
 #include "coffre/client.h"
 #include "util/cleanup.h"
+#include "util/msg.h"
 #include "util/rules.h"
 
 #if defined(__GNUC__)
 #define CF_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define CF_PRINTF(a, b)
-/* --- scope-exit helpers for libcoffre's own types (util/cleanup.h) ------ */
-
-static inline void cf_http_response_freep(struct cf_http_response **r)
-{
-	cf_http_response_free(*r);
-}
-#define CF_AUTO_RESPONSE CF_CLEANUP(cf_http_response_freep) struct cf_http_response
-
-/* Profile file contents: locked memory, wiped on release. */
-static inline void cf_profile_data_freep(unsigned char **p)
-{
-	cf_profile_data_free(*p);
-}
-#define CF_AUTO_PROFILE_DATA CF_CLEANUP(cf_profile_data_freep) unsigned char
-
 #endif
 
 /* --- text.c: messages and untrusted text ------------------------------- */
 
-/* Formats into buf (size > 0), always NUL-terminated, truncating. */
-void cf_msg_vformat(char *buf, size_t size, const char *fmt, va_list ap)
-	CF_PRINTF(3, 0);
-void cf_msg_format(char *buf, size_t size, const char *fmt, ...)
-	CF_PRINTF(3, 4);
+/* cf_msg_format, cf_msg_vformat: util/msg.h. */
 
 /* cf_msg_format into an optional cf_errmsg (NULL: nothing happens). */
 void cf_errmsg_set(cf_errmsg *msg, const char *fmt, ...) CF_PRINTF(2, 3);

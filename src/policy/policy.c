@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/rules.h"
+
 /* Relation bits. */
 #define OWN (1u << CF_REL_OWN)
 #define UNIT (1u << CF_REL_SAME_UNIT)
@@ -48,21 +50,18 @@ static const struct rule {
 	{ "versions.list",             { 0, 0, 0, 0, 0, ALL }, "versions.read", true },
 };
 
-static const char *const role_names[CF_ROLE_COUNT] = {
-	"none", "patient", "secretary", "professional", "admin", "superadmin"
-};
+/* The role names are util/rules.h's, which the client shares; its index
+ * is the enum's minus 1 (the enum's 0 is "none"). */
+_Static_assert(CF_ROLE_COUNT == CF_RULE_ROLE_COUNT + 1, "roles: enum cf_role and cf_role_names");
 
 const char *cf_role_name(enum cf_role r)
 {
-	return (unsigned)r < CF_ROLE_COUNT ? role_names[r] : "none";
+	return r > CF_ROLE_NONE && (unsigned)r < CF_ROLE_COUNT ? cf_role_names[r - 1] : "none";
 }
 
 enum cf_role cf_role_parse(const char *s)
 {
-	for (int i = 1; s && i < CF_ROLE_COUNT; i++)
-		if (strcmp(role_names[i], s) == 0)
-			return (enum cf_role)i;
-	return CF_ROLE_NONE;
+	return (enum cf_role)(cf_role_index(s) + 1);   /* -1 (unknown) is CF_ROLE_NONE */
 }
 
 const char *const *cf_policy_actions(size_t *ret_count)

@@ -3,13 +3,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/fsutil.h"
 #include "server/notify/notify.h"
+#include "util/msg.h"
 
 #define CONFIG_FILE_MAX (64 * 1024)
 #define LINE_MAX_LEN 2048
@@ -74,19 +74,6 @@ static const struct key_spec keys[] = {
 	{ "sms.token_file", STR(sms_token_file, K_PATH), 0, 0, NULL },
 	{ "notify.outbox", STR(notify_outbox, K_ENUM), 0, 0, outbox_choices },
 };
-
-static void set_msg(char *msg, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_msg(char *msg, size_t cap, const char *fmt, ...)
-{
-	if (!msg || cap == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, cap, fmt, ap);
-	va_end(ap);
-}
 
 static void copy_str(char *dst, size_t cap, const char *src)
 {
@@ -179,7 +166,7 @@ cf_err cf_config_set(struct cf_config *cfg, const char *key, const char *value,
 {
 	const struct key_spec *k = find_key(key);
 	if (!k) {
-		set_msg(msg, cap, "unknown key '%s'", key);
+		cf_msg_format(msg, cap, "unknown key '%s'", key);
 		return CF_ERR_CONFIG;
 	}
 	char *base = (char *)cfg;
@@ -187,11 +174,11 @@ cf_err cf_config_set(struct cf_config *cfg, const char *key, const char *value,
 	case K_STRING:
 	case K_PATH:
 		if (value[0] == '\0') {
-			set_msg(msg, cap, "key '%s': empty value", key);
+			cf_msg_format(msg, cap, "key '%s': empty value", key);
 			return CF_ERR_CONFIG;
 		}
 		if (strlen(value) >= k->size) {
-			set_msg(msg, cap, "key '%s': value longer than %zu characters", key, k->size - 1);
+			cf_msg_format(msg, cap, "key '%s': value longer than %zu characters", key, k->size - 1);
 			return CF_ERR_CONFIG;
 		}
 		copy_str(base + k->offset, k->size, value);
@@ -201,12 +188,12 @@ cf_err cf_config_set(struct cf_config *cfg, const char *key, const char *value,
 	case K_DURATION: {
 		uint64_t v = 0;
 		if (!parse_number(value, k->type, &v)) {
-			set_msg(msg, cap, "key '%s': '%s' is not %s", key, value, type_hint(k->type));
+			cf_msg_format(msg, cap, "key '%s': '%s' is not %s", key, value, type_hint(k->type));
 			return CF_ERR_CONFIG;
 		}
 		if (v < k->min || v > k->max) {
-			set_msg(msg, cap, "key '%s': %s is out of range (%llu to %llu)", key, value,
-			        (unsigned long long)k->min, (unsigned long long)k->max);
+			cf_msg_format(msg, cap, "key '%s': %s is out of range (%llu to %llu)", key, value,
+			              (unsigned long long)k->min, (unsigned long long)k->max);
 			return CF_ERR_CONFIG;
 		}
 		memcpy(base + k->offset, &v, sizeof(v));
@@ -219,7 +206,7 @@ cf_err cf_config_set(struct cf_config *cfg, const char *key, const char *value,
 		else if (strcmp(value, "false") == 0)
 			b = false;
 		else {
-			set_msg(msg, cap, "key '%s': '%s' is not true or false", key, value);
+			cf_msg_format(msg, cap, "key '%s': '%s' is not true or false", key, value);
 			return CF_ERR_CONFIG;
 		}
 		memcpy(base + k->offset, &b, sizeof(b));
@@ -240,7 +227,7 @@ cf_err cf_config_set(struct cf_config *cfg, const char *key, const char *value,
 					break;
 				used += (size_t)n;
 			}
-			set_msg(msg, cap, "key '%s': '%s' is not one of: %s", key, value, list);
+			cf_msg_format(msg, cap, "key '%s': '%s' is not one of: %s", key, value, list);
 			return CF_ERR_CONFIG;
 		}
 		if (strcmp(k->name, "environment") == 0)
@@ -269,7 +256,7 @@ cf_err cf_config_parse(struct cf_config *cfg, const char *text, size_t len,
                        char *msg, size_t cap)
 {
 	if (len > CONFIG_FILE_MAX) {
-		set_msg(msg, cap, "configuration larger than %d bytes", CONFIG_FILE_MAX);
+		cf_msg_format(msg, cap, "configuration larger than %d bytes", CONFIG_FILE_MAX);
 		return CF_ERR_CONFIG;
 	}
 	size_t pos = 0;
@@ -284,13 +271,13 @@ cf_err cf_config_parse(struct cf_config *cfg, const char *text, size_t len,
 			pos++; /* the newline */
 		lineno++;
 		if (llen >= sizeof(line)) {
-			set_msg(msg, cap, "line %u: longer than %d characters", lineno, LINE_MAX_LEN - 1);
+			cf_msg_format(msg, cap, "line %u: longer than %d characters", lineno, LINE_MAX_LEN - 1);
 			return CF_ERR_CONFIG;
 		}
 		memcpy(line, text + start, llen);
 		line[llen] = '\0';
 		if (memchr(line, '\0', llen)) {
-			set_msg(msg, cap, "line %u: contains a NUL byte", lineno);
+			cf_msg_format(msg, cap, "line %u: contains a NUL byte", lineno);
 			return CF_ERR_CONFIG;
 		}
 		char *s = trim(line);
@@ -298,7 +285,7 @@ cf_err cf_config_parse(struct cf_config *cfg, const char *text, size_t len,
 			continue;
 		char *eq = strchr(s, '=');
 		if (!eq) {
-			set_msg(msg, cap, "line %u: expected 'key = value'", lineno);
+			cf_msg_format(msg, cap, "line %u: expected 'key = value'", lineno);
 			return CF_ERR_CONFIG;
 		}
 		*eq = '\0';
@@ -307,7 +294,7 @@ cf_err cf_config_parse(struct cf_config *cfg, const char *text, size_t len,
 		char sub[256];
 		cf_err err = cf_config_set(cfg, key, value, sub, sizeof(sub));
 		if (err) {
-			set_msg(msg, cap, "line %u: %s", lineno, sub);
+			cf_msg_format(msg, cap, "line %u: %s", lineno, sub);
 			return err;
 		}
 	}
@@ -320,15 +307,15 @@ cf_err cf_config_load(struct cf_config *cfg, const char *path, char *msg, size_t
 	size_t len = 0;
 	cf_err err = cf_read_file(path, CONFIG_FILE_MAX, &buf, &len);
 	if (err) {
-		set_msg(msg, cap, "%s: %s", path, err == CF_ERR_TOO_LARGE ?
-		        "configuration file too large" : cf_strerror(err));
+		cf_msg_format(msg, cap, "%s: %s", path, err == CF_ERR_TOO_LARGE ?
+		              "configuration file too large" : cf_strerror(err));
 		return CF_ERR_CONFIG;
 	}
 	char sub[300];
 	err = cf_config_parse(cfg, (const char *)buf, len, sub, sizeof(sub));
 	free(buf);
 	if (err)
-		set_msg(msg, cap, "%s: %s", path, sub);
+		cf_msg_format(msg, cap, "%s: %s", path, sub);
 	return err;
 }
 
@@ -369,7 +356,7 @@ static cf_err derive_path(char *field, size_t cap, const char *dir, const char *
 	if (field[0] != '\0')
 		return CF_OK;
 	if (cf_path_join(field, cap, dir, name)) {
-		set_msg(msg, mcap, "key '%s': derived path too long", key);
+		cf_msg_format(msg, mcap, "key '%s': derived path too long", key);
 		return CF_ERR_CONFIG;
 	}
 	return CF_OK;
@@ -380,12 +367,12 @@ cf_err cf_config_finish(struct cf_config *cfg, char *msg, size_t cap)
 	char host[64];
 	uint16_t port;
 	if (cf_parse_listen(cfg->listen, host, sizeof(host), &port)) {
-		set_msg(msg, cap, "key 'listen': '%s' is not ADDRESS:PORT with a numeric IPv4 "
-		        "address or [IPv6] address and a port from 0 (any free port) to 65535", cfg->listen);
+		cf_msg_format(msg, cap, "key 'listen': '%s' is not ADDRESS:PORT with a numeric IPv4 "
+		              "address or [IPv6] address and a port from 0 (any free port) to 65535", cfg->listen);
 		return CF_ERR_CONFIG;
 	}
 	if ((cfg->tls_cert_file[0] == '\0') != (cfg->tls_key_file[0] == '\0')) {
-		set_msg(msg, cap, "keys 'tls.cert_file' and 'tls.key_file': set both or neither");
+		cf_msg_format(msg, cap, "keys 'tls.cert_file' and 'tls.key_file': set both or neither");
 		return CF_ERR_CONFIG;
 	}
 	if (strcmp(cfg->client_cert_bootstrap_listen, "off") == 0)
@@ -394,50 +381,50 @@ cf_err cf_config_finish(struct cf_config *cfg, char *msg, size_t cap)
 		char bhost[64];
 		uint16_t bport;
 		if (cfg->client_cert != CF_CLIENT_CERT_REQUIRED) {
-			set_msg(msg, cap, "key 'tls.client_cert_bootstrap_listen': only with "
-			        "tls.client_cert = required");
+			cf_msg_format(msg, cap, "key 'tls.client_cert_bootstrap_listen': only with "
+			              "tls.client_cert = required");
 			return CF_ERR_CONFIG;
 		}
 		if (cf_parse_listen(cfg->client_cert_bootstrap_listen, bhost, sizeof(bhost), &bport) ||
 		    bport == 0) {
-			set_msg(msg, cap, "key 'tls.client_cert_bootstrap_listen': '%s' is not ADDRESS:PORT "
-			        "with a numeric address and a port from 1 to 65535",
-			        cfg->client_cert_bootstrap_listen);
+			cf_msg_format(msg, cap, "key 'tls.client_cert_bootstrap_listen': '%s' is not ADDRESS:PORT "
+			              "with a numeric address and a port from 1 to 65535",
+			              cfg->client_cert_bootstrap_listen);
 			return CF_ERR_CONFIG;
 		}
 		if (strcmp(cfg->client_cert_bootstrap_listen, cfg->listen) == 0) {
-			set_msg(msg, cap, "key 'tls.client_cert_bootstrap_listen': must differ from 'listen'");
+			cf_msg_format(msg, cap, "key 'tls.client_cert_bootstrap_listen': must differ from 'listen'");
 			return CF_ERR_CONFIG;
 		}
 	}
 	if (cfg->environment == CF_ENV_PRODUCTION) {
 		if (cfg->tls_cert_file[0] == '\0') {
-			set_msg(msg, cap, "key 'tls.cert_file': production needs a real certificate; "
-			        "the self-signed certificate is for environment = test only");
+			cf_msg_format(msg, cap, "key 'tls.cert_file': production needs a real certificate; "
+			              "the self-signed certificate is for environment = test only");
 			return CF_ERR_CONFIG;
 		}
 		if (cfg->debug_problem_routes) {
-			set_msg(msg, cap, "key 'debug.problem_routes': debug options are refused in production");
+			cf_msg_format(msg, cap, "key 'debug.problem_routes': debug options are refused in production");
 			return CF_ERR_CONFIG;
 		}
 		if (strcmp(cfg->log_level, "debug") == 0) {
-			set_msg(msg, cap, "key 'log.level': debug logging is refused in production");
+			cf_msg_format(msg, cap, "key 'log.level': debug logging is refused in production");
 			return CF_ERR_CONFIG;
 		}
 	}
 	if (cfg->attempts_lock_after <= cfg->attempts_delay_after) {
-		set_msg(msg, cap, "key 'identity.attempts_lock_after': must be above "
-		        "identity.attempts_delay_after (%llu)", (unsigned long long)cfg->attempts_delay_after);
+		cf_msg_format(msg, cap, "key 'identity.attempts_lock_after': must be above "
+		              "identity.attempts_delay_after (%llu)", (unsigned long long)cfg->attempts_delay_after);
 		return CF_ERR_CONFIG;
 	}
 	if (cfg->ip_rate > 0 && cfg->ip_burst < cfg->ip_rate) {
-		set_msg(msg, cap, "key 'limits.ip_burst': must be at least limits.ip_rate (%llu)",
-		        (unsigned long long)cfg->ip_rate);
+		cf_msg_format(msg, cap, "key 'limits.ip_burst': must be at least limits.ip_rate (%llu)",
+		              (unsigned long long)cfg->ip_rate);
 		return CF_ERR_CONFIG;
 	}
 	for (const char *c = cfg->audit_origin; *c; c++) {
 		if ((unsigned char)*c <= 0x20 || *c == '+' || *c == 0x7f) {
-			set_msg(msg, cap, "key 'audit.origin': no spaces, '+' or control characters allowed");
+			cf_msg_format(msg, cap, "key 'audit.origin': no spaces, '+' or control characters allowed");
 			return CF_ERR_CONFIG;
 		}
 	}

@@ -5,7 +5,6 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,8 @@
 #include "crypto/crypto.h"
 #include "util/encoding.h"
 #include "util/fsutil.h"
+#include "util/msg.h"
+#include "util/rules.h"
 
 #define PEM_MAX (64 * 1024)
 #define CA_DAYS 3650
@@ -26,18 +27,6 @@ struct cf_devca {
 	char *pem;                 /* the CA certificate, NUL-terminated */
 	pthread_mutex_t lock;      /* issuing: one signature at a time */
 };
-
-static void set_msg(char *msg, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_msg(char *msg, size_t cap, const char *fmt, ...)
-{
-	if (!msg || cap == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, cap, fmt, ap);
-	va_end(ap);
-}
 
 static void wipe_datum(gnutls_datum_t *d)
 {
@@ -174,10 +163,10 @@ static cf_err generate(struct cf_devca *ca, const char *cert_path, const char *k
 	if (!err)
 		err = cf_write_file_atomic(cert_path, crt_pem.data, crt_pem.size, 0644);
 	if (err)
-		set_msg(msg, cap, "cannot write the device CA files %s and %s", key_path, cert_path);
+		cf_msg_format(msg, cap, "cannot write the device CA files %s and %s", key_path, cert_path);
 out:
 	if (err == CF_ERR_TLS)
-		set_msg(msg, cap, "cannot generate the device CA (GnuTLS)");
+		cf_msg_format(msg, cap, "cannot generate the device CA (GnuTLS)");
 	wipe_datum(&key_pem);
 	gnutls_free(crt_pem.data);
 	return err;
@@ -193,12 +182,12 @@ static cf_err load(struct cf_devca *ca, const char *cert_path, const char *key_p
 	const char *why = NULL;
 	cf_err err = cf_read_file(cert_path, PEM_MAX, &cert, &cert_len);
 	if (err) {
-		set_msg(msg, cap, "device CA certificate %s: %s", cert_path, cf_strerror(err));
+		cf_msg_format(msg, cap, "device CA certificate %s: %s", cert_path, cf_strerror(err));
 		return CF_ERR_CONFIG;
 	}
 	err = cf_read_secret_file(key_path, PEM_MAX, &key, &key_len, &why);
 	if (err) {
-		set_msg(msg, cap, "device CA key %s: %s", key_path, why ? why : cf_strerror(err));
+		cf_msg_format(msg, cap, "device CA key %s: %s", key_path, why ? why : cf_strerror(err));
 		free(cert);
 		return CF_ERR_CONFIG;
 	}
@@ -209,18 +198,18 @@ static cf_err load(struct cf_devca *ca, const char *cert_path, const char *key_p
 	unsigned is_ca = 0;
 	err = CF_ERR_CONFIG;
 	if (gnutls_x509_crt_import(ca->crt, &c, GNUTLS_X509_FMT_PEM) < 0) {
-		set_msg(msg, cap, "device CA certificate %s: not a PEM certificate", cert_path);
+		cf_msg_format(msg, cap, "device CA certificate %s: not a PEM certificate", cert_path);
 	} else if (gnutls_x509_privkey_import(ca->key, &k, GNUTLS_X509_FMT_PEM) < 0) {
-		set_msg(msg, cap, "device CA key %s: not a PEM private key", key_path);
+		cf_msg_format(msg, cap, "device CA key %s: not a PEM private key", key_path);
 	} else if (gnutls_x509_crt_get_key_id(ca->crt, 0, id_crt, &id_crt_len) < 0 ||
 	           gnutls_x509_privkey_get_key_id(ca->key, 0, id_key, &id_key_len) < 0 ||
 	           id_crt_len != id_key_len || memcmp(id_crt, id_key, id_crt_len) != 0) {
-		set_msg(msg, cap, "device CA key %s does not belong to the certificate %s", key_path,
-		        cert_path);
+		cf_msg_format(msg, cap, "device CA key %s does not belong to the certificate %s", key_path,
+		              cert_path);
 	} else if (gnutls_x509_crt_get_basic_constraints(ca->crt, NULL, &is_ca, NULL) < 0 || !is_ca) {
-		set_msg(msg, cap, "device CA certificate %s is not a CA certificate", cert_path);
+		cf_msg_format(msg, cap, "device CA certificate %s is not a CA certificate", cert_path);
 	} else if (gnutls_x509_crt_get_expiration_time(ca->crt) <= time(NULL)) {
-		set_msg(msg, cap, "device CA certificate %s has expired", cert_path);
+		cf_msg_format(msg, cap, "device CA certificate %s has expired", cert_path);
 	} else {
 		ca->pem = malloc(cert_len + 1);
 		if (ca->pem) {
@@ -229,7 +218,7 @@ static cf_err load(struct cf_devca *ca, const char *cert_path, const char *key_p
 			err = CF_OK;
 		} else {
 			err = CF_ERR_NOMEM;
-			set_msg(msg, cap, "out of memory");
+			cf_msg_format(msg, cap, "out of memory");
 		}
 	}
 	free(cert);
@@ -244,12 +233,12 @@ cf_err cf_devca_ensure(const char *data_dir, struct cf_devca **ret, bool *ret_cr
 	if (cf_path_join(dir, sizeof(dir), data_dir, "tls") ||
 	    cf_path_join(cert_path, sizeof(cert_path), dir, "device-ca.pem") ||
 	    cf_path_join(key_path, sizeof(key_path), dir, "device-ca.key")) {
-		set_msg(msg, cap, "data directory path too long");
+		cf_msg_format(msg, cap, "data directory path too long");
 		return CF_ERR_CONFIG;
 	}
 	struct cf_devca *ca = devca_alloc();
 	if (!ca) {
-		set_msg(msg, cap, "out of memory");
+		cf_msg_format(msg, cap, "out of memory");
 		return CF_ERR_NOMEM;
 	}
 	cf_err err;
@@ -257,7 +246,7 @@ cf_err cf_devca_ensure(const char *data_dir, struct cf_devca **ret, bool *ret_cr
 	if (cf_file_exists(cert_path)) {
 		err = load(ca, cert_path, key_path, msg, cap);
 	} else if (cf_mkdir_p(dir, 0700)) {
-		set_msg(msg, cap, "cannot create %s", dir);
+		cf_msg_format(msg, cap, "cannot create %s", dir);
 		err = CF_ERR_IO;
 	} else {
 		err = generate(ca, cert_path, key_path, msg, cap);
@@ -287,28 +276,28 @@ static gnutls_pubkey_t csr_key(const char *csr_pem, size_t csr_len, char *why, s
 	gnutls_x509_crq_t crq = NULL;
 	gnutls_pubkey_t pub = NULL;
 	if (csr_len == 0 || csr_len > CF_DEVCERT_CSR_MAX) {
-		set_msg(why, cap, "field 'csr': a PEM certificate request of 1 to %d bytes is expected",
-		        CF_DEVCERT_CSR_MAX);
+		cf_msg_format(why, cap, "field 'csr': a PEM certificate request of 1 to %d bytes is expected",
+		              CF_DEVCERT_CSR_MAX);
 		return NULL;
 	}
 	gnutls_datum_t d = { (unsigned char *)(uintptr_t)csr_pem, (unsigned)csr_len };
 	if (gnutls_x509_crq_init(&crq) < 0) {
-		set_msg(why, cap, "out of memory");
+		cf_msg_format(why, cap, "out of memory");
 		return NULL;
 	}
 	if (!memmem(csr_pem, csr_len, "-----BEGIN ", 11) ||
 	    gnutls_x509_crq_import(crq, &d, GNUTLS_X509_FMT_PEM) < 0) {
-		set_msg(why, cap, "field 'csr': not a PEM certificate request "
-		        "(-----BEGIN CERTIFICATE REQUEST----- with a PKCS#10 body)");
+		cf_msg_format(why, cap, "field 'csr': not a PEM certificate request "
+		              "(-----BEGIN CERTIFICATE REQUEST----- with a PKCS#10 body)");
 		goto fail;
 	}
 	if (gnutls_x509_crq_verify(crq, 0) < 0) {
-		set_msg(why, cap, "field 'csr': the request's self-signature does not verify "
-		        "(it must be signed by the private key of the key it carries)");
+		cf_msg_format(why, cap, "field 'csr': the request's self-signature does not verify "
+		              "(it must be signed by the private key of the key it carries)");
 		goto fail;
 	}
 	if (gnutls_pubkey_init(&pub) < 0 || gnutls_pubkey_import_x509_crq(pub, crq, 0) < 0) {
-		set_msg(why, cap, "field 'csr': the request's public key cannot be read");
+		cf_msg_format(why, cap, "field 'csr': the request's public key cannot be read");
 		goto fail;
 	}
 	unsigned bits = 0;
@@ -327,13 +316,13 @@ static gnutls_pubkey_t csr_key(const char *csr_pem, size_t csr_len, char *why, s
 			gnutls_x509_crq_deinit(crq);
 			return pub;
 		}
-		set_msg(why, cap, "field 'csr': the key is ECDSA on curve %s; only ECDSA P-256 "
-		        "(secp256r1) or Ed25519 keys are accepted", curve_label(curve));
+		cf_msg_format(why, cap, "field 'csr': the key is ECDSA on curve %s; only ECDSA P-256 "
+		              "(secp256r1) or Ed25519 keys are accepted", curve_label(curve));
 		goto fail;
 	}
 	const char *name = gnutls_pk_algorithm_get_name((gnutls_pk_algorithm_t)alg);
-	set_msg(why, cap, "field 'csr': the key is %s%s; only ECDSA P-256 or Ed25519 keys are "
-	        "accepted", name ? name : "of an unknown type", alg == GNUTLS_PK_RSA ? " (RSA)" : "");
+	cf_msg_format(why, cap, "field 'csr': the key is %s%s; only ECDSA P-256 or Ed25519 keys are "
+	              "accepted", name ? name : "of an unknown type", alg == GNUTLS_PK_RSA ? " (RSA)" : "");
 fail:
 	if (pub)
 		gnutls_pubkey_deinit(pub);
@@ -383,7 +372,7 @@ cf_err cf_devca_issue(struct cf_devca *ca, const char *csr_pem, size_t csr_len,
 	err = *ret_pem ? CF_OK : CF_ERR_NOMEM;
 out:
 	if (err && err != CF_ERR_INVALID)
-		set_msg(why, cap, "the certificate could not be made");
+		cf_msg_format(why, cap, "the certificate could not be made");
 	gnutls_free(der.data);
 	gnutls_free(pem.data);
 	if (crt)
@@ -393,16 +382,6 @@ out:
 }
 
 /* --- checking --------------------------------------------------------------- */
-
-static bool is_hex_id(const char *s, size_t n)
-{
-	if (n != 32)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
 
 static const char *status_reason(unsigned status)
 {
@@ -439,7 +418,7 @@ cf_err cf_devca_check(const struct cf_devca *ca, const uint8_t *der, size_t len,
 	gnutls_datum_t d = { (unsigned char *)(uintptr_t)der, (unsigned)len };
 	cf_err err = CF_ERR_DENIED;
 	if (gnutls_x509_crt_init(&crt) < 0) {
-		set_msg(why, cap, "out of memory");
+		cf_msg_format(why, cap, "out of memory");
 		return CF_ERR_NOMEM;
 	}
 	unsigned status = 0, is_ca = 0;
@@ -447,17 +426,17 @@ cf_err cf_devca_check(const struct cf_devca *ca, const uint8_t *der, size_t len,
 	size_t cn_len = sizeof(cn) - 1;
 	int bc;
 	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0) {
-		set_msg(why, cap, "the client certificate cannot be parsed");
+		cf_msg_format(why, cap, "the client certificate cannot be parsed");
 	} else if (gnutls_x509_crt_verify(crt, &ca->crt, 1, 0, &status) < 0 || status != 0) {
-		set_msg(why, cap, "the client certificate is refused: %s", status_reason(status));
+		cf_msg_format(why, cap, "the client certificate is refused: %s", status_reason(status));
 	} else if ((bc = gnutls_x509_crt_get_basic_constraints(crt, NULL, &is_ca, NULL)) >= 0 &&
 	           is_ca) {
-		set_msg(why, cap, "the client certificate is a CA certificate");
+		cf_msg_format(why, cap, "the client certificate is a CA certificate");
 	} else if (!has_client_auth(crt)) {
-		set_msg(why, cap, "the client certificate is not for client authentication");
+		cf_msg_format(why, cap, "the client certificate is not for client authentication");
 	} else if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn,
-	                                         &cn_len) < 0 || !is_hex_id(cn, cn_len)) {
-		set_msg(why, cap, "the client certificate does not name a device");
+	                                         &cn_len) < 0 || !cf_id_hexn_ok(cn, cn_len)) {
+		cf_msg_format(why, cap, "the client certificate does not name a device");
 	} else {
 		memcpy(device_id, cn, 32);
 		device_id[32] = '\0';

@@ -3,9 +3,9 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "util/encoding.h"
+#include "util/rules.h"
 
 static bool has_control(const char *s, size_t len)
 {
@@ -24,29 +24,6 @@ static bool is_email(const char *s, size_t len)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (s[i] == ' ')
-			return false;
-	return true;
-}
-
-static bool is_id(const char *s, size_t len)
-{
-	if (len != 32)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
-/* E.164: "+", a non-zero digit, 8 to 15 digits in all. (The same rule as
- * cf_phone_e164_ok in notify/sms.c, which must not become a dependency of the
- * parser: both go to the shared rules module.) */
-static bool is_e164(const char *s, size_t len)
-{
-	if (len < 9 || len > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9')
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (s[i] < '0' || s[i] > '9')
 			return false;
 	return true;
 }
@@ -104,6 +81,7 @@ static cf_err check_field(const struct cf_field *f, const char *name, const json
 	case CF_FT_EMAIL:
 	case CF_FT_ID:
 	case CF_FT_DIGITS:
+	case CF_FT_PIN:
 	case CF_FT_PHONE:
 	case CF_FT_ENUM:
 	case CF_FT_B64FIX:
@@ -122,11 +100,14 @@ static cf_err check_field(const struct cf_field *f, const char *name, const json
 			snprintf(why, cap, "field '%s' is not an e-mail address", name);
 			return CF_ERR_INVALID;
 		}
-		if (f->type == CF_FT_ID && !is_id(s, len)) {
+		if (f->type == CF_FT_ID && !cf_id_hexn_ok(s, len)) {
 			snprintf(why, cap, "field '%s' must be 32 lowercase hex characters", name);
 			return CF_ERR_INVALID;
 		}
-		if (f->type == CF_FT_DIGITS && (len < f->min || len > f->max || !is_digits(s, len))) {
+		bool digits_bad = f->type == CF_FT_PIN ? !cf_pin_ok(s, len) :
+		                  f->type == CF_FT_DIGITS &&
+		                  (len < f->min || len > f->max || !is_digits(s, len));
+		if (digits_bad) {
 			if (f->min == f->max)
 				snprintf(why, cap, "field '%s' must be %zu digits", name, f->min);
 			else
@@ -134,7 +115,7 @@ static cf_err check_field(const struct cf_field *f, const char *name, const json
 				         f->max);
 			return CF_ERR_INVALID;
 		}
-		if (f->type == CF_FT_PHONE && !is_e164(s, len)) {
+		if (f->type == CF_FT_PHONE && !cf_phone_ok(s)) {
 			snprintf(why, cap, "field '%s' must be an E.164 number (+ and 8 to 15 digits)",
 			         name);
 			return CF_ERR_INVALID;
@@ -306,24 +287,4 @@ cf_err cf_spec_bind(const json_t *obj, const struct cf_spec *spec, void *ret_des
 cf_err cf_spec_check(const json_t *obj, const struct cf_spec *spec, char *why, size_t cap)
 {
 	return cf_spec_bind(obj, spec, NULL, why, cap);
-}
-
-bool cf_is_json_content_type(const char *ctype)
-{
-	if (!ctype)
-		return false;
-	size_t n = strlen("application/json");
-	if (strncasecmp(ctype, "application/json", n) != 0)
-		return false;
-	const char *rest = ctype + n;
-	while (*rest == ' ')
-		rest++;
-	if (*rest == '\0')
-		return true;
-	if (*rest != ';')
-		return false;
-	rest++;
-	while (*rest == ' ')
-		rest++;
-	return strcasecmp(rest, "charset=utf-8") == 0 || strcasecmp(rest, "charset=\"utf-8\"") == 0;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "coffre/error.h"
+#include "util/rules.h"   /* CF_RULE_PIN_MIN, CF_RULE_PIN_MAX */
 
 enum cf_ftype {
 	CF_FT_STRING,   /* UTF-8 text without control characters; min/max = bytes */
@@ -20,7 +21,8 @@ enum cf_ftype {
 	CF_FT_OBJECT,   /* an object; min/max = members; with sub: checked against it */
 	CF_FT_ARRAY,    /* any array; min/max = items */
 	CF_FT_PEM,      /* printable ASCII, tabs and line breaks (a PEM block); min/max = bytes */
-	CF_FT_DIGITS,   /* ASCII digits only; min/max = digits (codes, PINs) */
+	CF_FT_DIGITS,   /* ASCII digits only; min/max = digits (codes) */
+	CF_FT_PIN,      /* a PIN: cf_pin_ok (util/rules.h), 4 to 12 digits */
 	CF_FT_PHONE,    /* an E.164 number: + and 8 to 15 digits */
 	CF_FT_ENUM,     /* one of choices (a NULL-terminated list) */
 	CF_FT_B64FIX,   /* base64url decoding to exactly max bytes, into a uint8_t[max] */
@@ -34,7 +36,7 @@ struct cf_spec;
 
 /* One member of a body. With bind, the value lands in the route's struct at
  * offset, typed by the field type (see CF_F_* below):
- *   STRING EMAIL ID PEM DIGITS PHONE ENUM B64URL -> const char * (into the
+ *   STRING EMAIL ID PEM DIGITS PIN PHONE ENUM B64URL -> const char * (into the
  *     parsed body, valid for the request; NULL when an optional one is absent)
  *   UINT -> uint64_t   BOOL -> bool   B64FIX -> uint8_t[max] (decoded)
  *   OBJECT with sub -> the sub-spec's struct, inline; ARRAY/OBJECT -> const json_t *
@@ -77,6 +79,8 @@ struct cf_spec {
 #define CF_F_ID(T, m, nm, req) CF__F(CF_FT_ID, T, m, const char *, nm, req, 0, 0)
 #define CF_F_PEM(T, m, nm, req, lo, hi) CF__F(CF_FT_PEM, T, m, const char *, nm, req, lo, hi)
 #define CF_F_DIGITS(T, m, nm, req, lo, hi) CF__F(CF_FT_DIGITS, T, m, const char *, nm, req, lo, hi)
+#define CF_F_PIN(T, m, nm, req) \
+	CF__F(CF_FT_PIN, T, m, const char *, nm, req, CF_RULE_PIN_MIN, CF_RULE_PIN_MAX)
 #define CF_F_PHONE(T, m, nm, req) CF__F(CF_FT_PHONE, T, m, const char *, nm, req, 9, 16)
 #define CF_F_B64(T, m, nm, req, lo, hi) CF__F(CF_FT_B64URL, T, m, const char *, nm, req, lo, hi)
 #define CF_F_UINT(T, m, nm, req, lo, hi) CF__F(CF_FT_UINT, T, m, uint64_t, nm, req, lo, hi)
@@ -106,8 +110,5 @@ cf_err cf_spec_bind(const json_t *obj, const struct cf_spec *spec, void *ret_des
 /* CF_OK, or CF_ERR_INVALID with a sentence naming the field in why. The same
  * checks as cf_spec_bind, binding nothing. */
 cf_err cf_spec_check(const json_t *obj, const struct cf_spec *spec, char *why, size_t cap);
-
-/* True for "application/json" with optional parameters (charset=utf-8 only). */
-bool cf_is_json_content_type(const char *ctype);
 
 #endif

@@ -92,7 +92,7 @@ static bool stage_body(struct cf_request *req)
 		return true;
 	}
 	const char *ctype = cf_request_header(req, "Content-Type");
-	if (!cf_is_json_content_type(ctype)) {
+	if (!cf_json_content_type_ok(ctype)) {
 		cf_reply_problem(&req->reply, CF_P_UNSUPPORTED_MEDIA_TYPE,
 		                 "the body must be application/json (UTF-8)");
 		return false;
@@ -117,15 +117,6 @@ static bool stage_body(struct cf_request *req)
 	return true;
 }
 
-static bool is_hex_id(const char *s)
-{
-	size_t n = 0;
-	for (; s[n]; n++)
-		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
-			return false;
-	return n == 32;
-}
-
 /* The route pattern with its ids filled in; any other parameter stays a
  * placeholder, so nothing but ids reaches the audit log. */
 static void audit_resource(struct cf_request *req)
@@ -138,7 +129,7 @@ static void audit_resource(struct cf_request *req)
 	while (*p && o + 1 < cap) {
 		if (*p == '{') {
 			const char *end = strchr(p, '}');
-			const char *val = param < req->nparams && is_hex_id(req->params[param]) ?
+			const char *val = param < req->nparams && cf_id_hex_ok(req->params[param]) ?
 			                  req->params[param] : NULL;
 			size_t len = val ? strlen(val) : (size_t)(end - p + 1);
 			if (o + len + 1 > cap)

@@ -6,31 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *cf_http_reason(unsigned status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	default: return "Error";
-	}
-}
+#include "util/rules.h"
 
 void cf_reply_clear(struct cf_reply *r)
 {
@@ -65,40 +41,40 @@ static void set_static_500(struct cf_reply *r)
 }
 
 static const struct cf_problem_info problems[CF_P_COUNT] = {
-	[CF_P_INTERNAL] = { 500, "internal", "Internal Server Error" },
-	[CF_P_STORE_UNAVAILABLE] = { 503, "store-unavailable", "Service Unavailable" },
-	[CF_P_AUDIT_UNAVAILABLE] = { 503, "audit-unavailable", "Service Unavailable" },
-	[CF_P_AUDIT_LOG_INCONSISTENT] = { 503, "audit-log-inconsistent", "Service Unavailable" },
-	[CF_P_DISK_SPACE_LOW] = { 503, "disk-space-low", "Service Unavailable" },
-	[CF_P_AUDIT_TREE_DAMAGED] = { 500, "audit-tree-damaged", "Internal Server Error" },
-	[CF_P_OVERLOADED] = { 503, "overloaded", "Service Unavailable" },
-	[CF_P_UNAVAILABLE] = { 503, "unavailable", "Service Unavailable" },
-	[CF_P_DELIVERY_UNAVAILABLE] = { 503, "delivery-unavailable", "Service Unavailable" },
-	[CF_P_INVALID_FIELD] = { 422, "invalid-field", "Unprocessable Content" },
-	[CF_P_BAD_RANGE] = { 422, "bad-range", "Unprocessable Content" },
-	[CF_P_WRONG_CODE] = { 422, "wrong-code", "Unprocessable Content" },
-	[CF_P_BAD_QUERY] = { 400, "bad-query", "Bad Request" },
-	[CF_P_UNEXPECTED_BODY] = { 400, "unexpected-body", "Bad Request" },
-	[CF_P_MALFORMED_JSON] = { 400, "malformed-json", "Bad Request" },
-	[CF_P_UNAUTHENTICATED] = { 401, "unauthenticated", "Unauthorized" },
-	[CF_P_LOGIN_FAILED] = { 401, "login-failed", "Unauthorized" },
-	[CF_P_WRONG_PIN] = { 401, "wrong-pin", "Unauthorized" },
-	[CF_P_SESSION_LOCKED] = { 401, "session-locked", "Unauthorized" },
-	[CF_P_INVALID_INVITATION] = { 401, "invalid-invitation", "Unauthorized" },
-	[CF_P_FORBIDDEN] = { 403, "forbidden", "Forbidden" },
-	[CF_P_DEVICE_WIPED] = { 403, "device-wiped", "Forbidden" },
-	[CF_P_DEVICE_PENDING] = { 403, "device-pending", "Forbidden" },
-	[CF_P_CLIENT_CERTIFICATE] = { 403, "client-certificate", "Forbidden" },
-	[CF_P_ADDRESS_NOT_ALLOWED] = { 403, "address-not-allowed", "Forbidden" },
-	[CF_P_NOT_FOUND] = { 404, "not-found", "Not Found" },
-	[CF_P_METHOD_NOT_ALLOWED] = { 405, "method-not-allowed", "Method Not Allowed" },
-	[CF_P_CONFLICT] = { 409, "conflict", "Conflict" },
-	[CF_P_BODY_TOO_LARGE] = { 413, "body-too-large", "Content Too Large" },
-	[CF_P_UNSUPPORTED_MEDIA_TYPE] = { 415, "unsupported-media-type", "Unsupported Media Type" },
-	[CF_P_RATE_LIMITED] = { 429, "rate-limited", "Too Many Requests" },
-	[CF_P_TOO_MANY_ATTEMPTS] = { 429, "too-many-attempts", "Too Many Requests" },
-	[CF_P_HEADERS_TOO_LARGE] = { 431, "headers-too-large", "Request Header Fields Too Large" },
-	[CF_P_DEBUG] = { 0, "debug", NULL },
+	[CF_P_INTERNAL] = { 500, "internal" },
+	[CF_P_STORE_UNAVAILABLE] = { 503, "store-unavailable" },
+	[CF_P_AUDIT_UNAVAILABLE] = { 503, "audit-unavailable" },
+	[CF_P_AUDIT_LOG_INCONSISTENT] = { 503, "audit-log-inconsistent" },
+	[CF_P_DISK_SPACE_LOW] = { 503, "disk-space-low" },
+	[CF_P_AUDIT_TREE_DAMAGED] = { 500, "audit-tree-damaged" },
+	[CF_P_OVERLOADED] = { 503, "overloaded" },
+	[CF_P_UNAVAILABLE] = { 503, "unavailable" },
+	[CF_P_DELIVERY_UNAVAILABLE] = { 503, "delivery-unavailable" },
+	[CF_P_INVALID_FIELD] = { 422, "invalid-field" },
+	[CF_P_BAD_RANGE] = { 422, "bad-range" },
+	[CF_P_WRONG_CODE] = { 422, "wrong-code" },
+	[CF_P_BAD_QUERY] = { 400, "bad-query" },
+	[CF_P_UNEXPECTED_BODY] = { 400, "unexpected-body" },
+	[CF_P_MALFORMED_JSON] = { 400, "malformed-json" },
+	[CF_P_UNAUTHENTICATED] = { 401, "unauthenticated" },
+	[CF_P_LOGIN_FAILED] = { 401, "login-failed" },
+	[CF_P_WRONG_PIN] = { 401, "wrong-pin" },
+	[CF_P_SESSION_LOCKED] = { 401, "session-locked" },
+	[CF_P_INVALID_INVITATION] = { 401, "invalid-invitation" },
+	[CF_P_FORBIDDEN] = { 403, "forbidden" },
+	[CF_P_DEVICE_WIPED] = { 403, "device-wiped" },
+	[CF_P_DEVICE_PENDING] = { 403, "device-pending" },
+	[CF_P_CLIENT_CERTIFICATE] = { 403, "client-certificate" },
+	[CF_P_ADDRESS_NOT_ALLOWED] = { 403, "address-not-allowed" },
+	[CF_P_NOT_FOUND] = { 404, "not-found" },
+	[CF_P_METHOD_NOT_ALLOWED] = { 405, "method-not-allowed" },
+	[CF_P_CONFLICT] = { 409, "conflict" },
+	[CF_P_BODY_TOO_LARGE] = { 413, "body-too-large" },
+	[CF_P_UNSUPPORTED_MEDIA_TYPE] = { 415, "unsupported-media-type" },
+	[CF_P_RATE_LIMITED] = { 429, "rate-limited" },
+	[CF_P_TOO_MANY_ATTEMPTS] = { 429, "too-many-attempts" },
+	[CF_P_HEADERS_TOO_LARGE] = { 431, "headers-too-large" },
+	[CF_P_DEBUG] = { 0, "debug" },
 };
 
 const struct cf_problem_info *cf_problem_info(enum cf_problem p)
@@ -132,8 +108,11 @@ static void vproblem(struct cf_reply *r, enum cf_problem p, unsigned status,
 
 	char type[96];
 	snprintf(type, sizeof(type), "urn:coffre:problem:%s", info->slug);
+	/* The title is the status's reason phrase (util/rules.h, as the client
+	 * says it); "Error" for a status that table does not know. */
+	const char *title = cf_http_reason(status);
 	json_t *obj = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title",
-	                        info->title ? info->title : cf_http_reason(status),
+	                        title[0] ? title : "Error",
 	                        "status", (int)status, "detail", detail);
 	char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	json_decref(obj);

@@ -18,7 +18,8 @@ struct cf_reply {
 };
 
 /* Every problem coffred answers: one row each of the table in reply.c
- * (status, type slug, title). The slugs are part of the API: never rename. */
+ * (status, type slug; the title is the status's reason phrase,
+ * cf_http_reason in util/rules.h). The slugs are part of the API: never rename. */
 enum cf_problem {
 	CF_P_INTERNAL,                /* 500 internal */
 	CF_P_STORE_UNAVAILABLE,       /* 503 store-unavailable */
@@ -60,7 +61,6 @@ enum cf_problem {
 struct cf_problem_info {
 	unsigned status;    /* 0 for CF_P_DEBUG: the caller gives it */
 	const char *slug;   /* type is "urn:coffre:problem:<slug>" */
-	const char *title;  /* the reason phrase of the status */
 };
 
 /* The table row of p (an out-of-range p reads as CF_P_INTERNAL). */
@@ -71,7 +71,7 @@ const struct cf_problem_info *cf_problem_info(enum cf_problem p);
  * denied → forbidden, too large → body-too-large, anything else → internal. */
 enum cf_problem cf_problem_of(cf_err err);
 
-/* Answers with problem p: its status, type and title from the table, and
+/* Answers with problem p: its status and type from the table, its title, and
  * detail (a precise sentence for the user; never a secret). Replaces any
  * earlier answer. */
 void cf_reply_problem(struct cf_reply *r, enum cf_problem p, const char *detail_fmt, ...)
@@ -94,8 +94,5 @@ void cf_reply_text(struct cf_reply *r, unsigned status, const char *content_type
                    const char *text, size_t len);
 
 void cf_reply_clear(struct cf_reply *r);
-
-/* The reason phrase of an HTTP status, e.g. "Not Found". */
-const char *cf_http_reason(unsigned status);
 
 #endif

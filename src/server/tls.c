@@ -2,7 +2,6 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,19 +10,10 @@
 
 #include "crypto/crypto.h"
 #include "util/fsutil.h"
+#include "util/msg.h"
 
 #define PEM_MAX (64 * 1024)
 #define CA_CN "coffre local test CA"
-
-static void set_msg(char *msg, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_msg(char *msg, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, cap, fmt, ap);
-	va_end(ap);
-}
 
 static cf_err set_serial(gnutls_x509_crt_t crt)
 {
@@ -123,10 +113,10 @@ static cf_err generate(const struct cf_tls_files *f, char *msg, size_t cap)
 	if (!err)
 		err = write_datum(f->cert, &srv_pem, 0644);
 	if (err)
-		set_msg(msg, cap, "cannot write the test certificate files in %s", f->cert);
+		cf_msg_format(msg, cap, "cannot write the test certificate files in %s", f->cert);
 out:
 	if (err == CF_ERR_TLS)
-		set_msg(msg, cap, "cannot generate the self-signed test certificate (GnuTLS)");
+		cf_msg_format(msg, cap, "cannot generate the self-signed test certificate (GnuTLS)");
 	if (ca_key_pem.data) {
 		gnutls_memset(ca_key_pem.data, 0, ca_key_pem.size);
 		gnutls_free(ca_key_pem.data);
@@ -153,7 +143,7 @@ cf_err cf_tls_ensure_selfsigned(const char *data_dir, struct cf_tls_files *f,
 	    cf_path_join(f->key, sizeof(f->key), dir, "server.key") ||
 	    cf_path_join(f->ca, sizeof(f->ca), dir, "ca.pem") ||
 	    cf_path_join(f->ca_key, sizeof(f->ca_key), dir, "ca.key")) {
-		set_msg(msg, cap, "data directory path too long");
+		cf_msg_format(msg, cap, "data directory path too long");
 		return CF_ERR_CONFIG;
 	}
 	if (cf_file_exists(f->cert) && cf_file_exists(f->key)) {
@@ -161,7 +151,7 @@ cf_err cf_tls_ensure_selfsigned(const char *data_dir, struct cf_tls_files *f,
 		return CF_OK;
 	}
 	if (cf_mkdir_p(dir, 0700)) {
-		set_msg(msg, cap, "cannot create %s", dir);
+		cf_msg_format(msg, cap, "cannot create %s", dir);
 		return CF_ERR_IO;
 	}
 	cf_err err = generate(f, msg, cap);
@@ -178,12 +168,12 @@ cf_err cf_tls_load(const char *cert_path, const char *key_path, char **ret_cert,
 	const char *why = NULL;
 	cf_err err = cf_read_file(cert_path, PEM_MAX, &cert, &len);
 	if (err) {
-		set_msg(msg, cap, "TLS certificate %s: %s", cert_path, cf_strerror(err));
+		cf_msg_format(msg, cap, "TLS certificate %s: %s", cert_path, cf_strerror(err));
 		return CF_ERR_CONFIG;
 	}
 	err = cf_read_secret_file(key_path, PEM_MAX, &key, &len, &why);
 	if (err) {
-		set_msg(msg, cap, "TLS key %s: %s", key_path, why ? why : cf_strerror(err));
+		cf_msg_format(msg, cap, "TLS key %s: %s", key_path, why ? why : cf_strerror(err));
 		free(cert);
 		return CF_ERR_CONFIG;
 	}
@@ -196,8 +186,8 @@ cf_err cf_tls_load(const char *cert_path, const char *key_path, char **ret_cert,
 		rc = gnutls_certificate_set_x509_key_mem(cred, &c, &k, GNUTLS_X509_FMT_PEM);
 	gnutls_certificate_free_credentials(cred);
 	if (rc < 0) {
-		set_msg(msg, cap, "TLS certificate %s and key %s: %s", cert_path, key_path,
-		        gnutls_strerror(rc));
+		cf_msg_format(msg, cap, "TLS certificate %s and key %s: %s", cert_path, key_path,
+		              gnutls_strerror(rc));
 		free(cert);
 		cf_free_secret(key);
 		return CF_ERR_CONFIG;

@@ -52,8 +52,8 @@ bool cf_id_hex_ok(const char *id)
 	return id && cf_id_hexn_ok(id, strnlen(id, CF_RULE_ID_HEX_LEN + 1));
 }
 
-const char *const cf_role_names[CF_RULE_ROLE_COUNT] = {
-	"patient", "secretary", "professional", "admin", "superadmin",
+const char *const cf_role_names[CF_RULE_ROLE_COUNT + 1] = {
+	"patient", "secretary", "professional", "admin", "superadmin", NULL,
 };
 
 int cf_role_index(const char *name)

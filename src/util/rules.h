@@ -35,9 +35,10 @@ bool cf_id_hex_ok(const char *id);
 bool cf_id_hexn_ok(const char *id, size_t n);
 
 /* The role names of DESIGN §3, in rank order: patient, secretary,
- * professional, admin, superadmin. The index is the rank - 1 of the
- * server's enum cf_role (whose 0 is "none"). */
-extern const char *const cf_role_names[CF_RULE_ROLE_COUNT];
+ * professional, admin, superadmin, then NULL (a list the server's body specs
+ * take as is). The index is the rank - 1 of the server's enum cf_role (whose
+ * 0 is "none"). */
+extern const char *const cf_role_names[CF_RULE_ROLE_COUNT + 1];
 /* The index of a role name in cf_role_names, or -1 when it is not one. */
 int cf_role_index(const char *name);
 /* True for one of the five role names (case-sensitive). */

@@ -33,18 +33,16 @@ static bool cert_refused(struct cf_request *req, const char *fmt, ...)
 	return false;
 }
 
-/* The device document's status and certificate fingerprint ("" = none). */
+/* The device's status and certificate fingerprint ("" = none). */
 static cf_err device_record(struct cf_request *req, const char *device, char fp[65],
                             bool *ret_wiped)
 {
-	CF_AUTO_JSON *dev = NULL;
-	cf_err err = cf_doc_load(req->srv->store, NULL, "device", device, &dev, NULL);
+	CF_AUTO_DEVICE dev = { 0 };
+	cf_err err = cf_device_load(req->srv->store, NULL, device, &dev, NULL);
 	if (err)
 		return err;
-	const char *have = cf_jstr(dev, "cert_sha256");
-	const char *status = cf_jstr(dev, "status");
-	snprintf(fp, 65, "%s", have ? have : "");
-	*ret_wiped = status && strcmp(status, "wiped") == 0;
+	snprintf(fp, 65, "%s", dev.cert_sha256 ? dev.cert_sha256 : "");
+	*ret_wiped = dev.status && strcmp(dev.status, "wiped") == 0;
 	return CF_OK;
 }
 

@@ -189,7 +189,7 @@ struct pin_args {
 	const char *pin;
 };
 static const struct cf_field pin_fields[] = {
-	CF_F_DIGITS(struct pin_args, pin, "pin", true, 4, 12),
+	CF_F_PIN(struct pin_args, pin, "pin", true),
 };
 const struct cf_spec cf_spec_pin = CF_SPEC_BIND(pin_fields, struct pin_args);
 

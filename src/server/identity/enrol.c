@@ -57,7 +57,7 @@ static const struct cf_field enrol_fields[] = {
 	CF_F_B64(struct enrol_args, bundle, "bundle", true, 60, 4096),
 	CF_F_B64(struct enrol_args, recovery_bundle, "recovery_bundle", true, 60, 4096),
 	CF_F_B64FIX(struct enrol_args, recovery_auth, "recovery_auth", true),
-	CF_F_DIGITS(struct enrol_args, pin, "pin", true, 4, 12),
+	CF_F_PIN(struct enrol_args, pin, "pin", true),
 	CF_F_B64(struct enrol_args, device_pk, "device_pk", true, 32, 32),
 	CF_F_OBJECT(struct enrol_args, second_factor, struct sf_choice, "second_factor", true,
 	            &sf_choice_spec),

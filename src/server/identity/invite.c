@@ -14,9 +14,6 @@
 
 #define CODE_BYTES 20
 
-static const char *const roles[] = { "patient", "secretary", "professional", "admin",
-                                     "superadmin", NULL };
-
 struct invite_args {
 	const char *email;
 	const char *role;
@@ -25,7 +22,7 @@ struct invite_args {
 };
 static const struct cf_field invite_fields[] = {
 	CF_F_EMAIL(struct invite_args, email, "email", true),
-	CF_F_ENUM(struct invite_args, role, "role", true, roles),
+	CF_F_ENUM(struct invite_args, role, "role", true, cf_role_names),
 	CF_F_ID(struct invite_args, org_id, "org_id", true),
 	CF_F_ID(struct invite_args, unit_id, "unit_id", false),
 };

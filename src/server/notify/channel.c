@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,21 +15,9 @@
 
 #include "util/fsutil.h"
 #include "util/log.h"
+#include "util/msg.h"
 
 #define SECRET_FILE_MAX 4096
-
-static void set_msg(char *msg, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_msg(char *msg, size_t cap, const char *fmt, ...)
-{
-	if (!msg || cap == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, cap, fmt, ap);
-	va_end(ap);
-}
 
 uint64_t cf_notify_mono_ms(void)
 {
@@ -74,6 +61,21 @@ bool cf_notify_utf8_ok(const char *s, size_t len)
 	return true;
 }
 
+cf_err cf_notify_date(char *out, size_t cap, time_t now)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+	if (!gmtime_r(&now, &tm) || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
+	    tm.tm_mon > 11)
+		return CF_ERR_INVALID;
+	int n = snprintf(out, cap, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday],
+	                 tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+	                 tm.tm_sec);
+	return n < 0 || (size_t)n >= cap ? CF_ERR_TOO_LARGE : CF_OK;
+}
+
 struct cf_notify_item *cf_notify_item_new(void)
 {
 	return calloc(1, sizeof(struct cf_notify_item));
@@ -114,15 +116,15 @@ cf_err cf_notify_read_secret(const char *key, const char *path, char **ret,
 	const char *why = "cannot be read";
 	cf_err err = cf_read_secret_file(path, SECRET_FILE_MAX, &buf, &len, &why);
 	if (err) {
-		set_msg(msg, cap, "key '%s': %s %s", key, path, why);
+		cf_msg_format(msg, cap, "key '%s': %s %s", key, path, why);
 		return err;
 	}
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
 	buf[len] = '\0';
 	if (len == 0 || memchr(buf, '\0', len)) {
-		set_msg(msg, cap, "key '%s': %s %s", key, path,
-		        len == 0 ? "is empty" : "holds a NUL byte");
+		cf_msg_format(msg, cap, "key '%s': %s %s", key, path,
+		              len == 0 ? "is empty" : "holds a NUL byte");
 		cf_free_secret(buf);
 		return CF_ERR_CONFIG;
 	}
@@ -363,7 +365,7 @@ cf_err cf_channel_global_init(char *msg, size_t cap)
 {
 	pthread_once(&curl_once, curl_init);
 	if (curl_init_rc != CURLE_OK) {
-		set_msg(msg, cap, "cannot initialise libcurl: %s", curl_easy_strerror(curl_init_rc));
+		cf_msg_format(msg, cap, "cannot initialise libcurl: %s", curl_easy_strerror(curl_init_rc));
 		return CF_ERR_UNSUPPORTED;
 	}
 	return CF_OK;
@@ -411,7 +413,7 @@ cf_err cf_channel_new(struct cf_channel **ret, const struct cf_channel_ops *ops,
 	if (!ch) {
 		if (ops->ctx_free)
 			ops->ctx_free(ctx);
-		set_msg(msg, cap, "out of memory");
+		cf_msg_format(msg, cap, "out of memory");
 		return CF_ERR_NOMEM;
 	}
 	ch->what = ops->what;
@@ -437,7 +439,7 @@ cf_err cf_channel_new(struct cf_channel **ret, const struct cf_channel_ops *ops,
 		}
 		ch->curl = curl_easy_init();
 		if (!ch->curl) {
-			set_msg(msg, cap, "cannot create a libcurl handle for %s", ch->what);
+			cf_msg_format(msg, cap, "cannot create a libcurl handle for %s", ch->what);
 			cf_channel_free(ch);
 			return CF_ERR_NOMEM;
 		}
@@ -449,7 +451,7 @@ cf_err cf_channel_new(struct cf_channel **ret, const struct cf_channel_ops *ops,
 	int rc = pthread_create(&ch->thread, NULL, sender, ch);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
-		set_msg(msg, cap, "cannot start the %s sending thread", ch->what);
+		cf_msg_format(msg, cap, "cannot start the %s sending thread", ch->what);
 		cf_channel_free(ch);
 		return CF_ERR_NOMEM;
 	}

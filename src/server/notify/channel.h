@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <curl/curl.h>
 #include "coffre/error.h"
 #include "server/notify/limits.h"
@@ -71,6 +72,13 @@ uint64_t cf_notify_mono_ms(void);
 
 /* Strict UTF-8 (no overlong forms, surrogates or code points > U+10FFFF). */
 bool cf_notify_utf8_ok(const char *s, size_t len);
+
+/* now as an RFC 5322 date in UTC ("Sun, 06 Dec 2026 04:39:23 +0000") into
+ * out (cap bytes; CF_NOTIFY_DATE_MAX is enough for any year). CF_ERR_INVALID
+ * when now has no calendar date, CF_ERR_TOO_LARGE when it does not fit. The
+ * Date line of the mails and of the SMS outbox. */
+#define CF_NOTIFY_DATE_MAX 48
+cf_err cf_notify_date(char *out, size_t cap, time_t now);
 
 /* Wipes and frees an item (NULL accepted). */
 void cf_notify_item_free(struct cf_notify_item *it);

@@ -202,24 +202,17 @@ cf_err cf_mail_format(char *out, size_t cap, size_t *ret_len, const char *from,
 	if (cap == 0)
 		return CF_ERR_TOO_LARGE;
 
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm tm;
-	if (!gmtime_r(&now, &tm) || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
-	    tm.tm_mon > 11)
+	char date[CF_NOTIFY_DATE_MAX];
+	if (cf_notify_date(date, sizeof(date), now))
 		return CF_ERR_INVALID;
-	char date[64];
-	snprintf(date, sizeof(date), "Date: %s, %02d %s %04d %02d:%02d:%02d +0000\r\n",
-	         days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-	         tm.tm_hour, tm.tm_min, tm.tm_sec);
 	char idhex[33];
 	sodium_bin2hex(idhex, sizeof(idhex), id, 16);
 
 	struct wbuf w = { .p = out, .cap = cap, .len = 0, .overflow = false };
 	out[0] = '\0';
+	puts_(&w, "Date: ");
 	puts_(&w, date);
-	puts_(&w, "From: ");
+	puts_(&w, "\r\nFrom: ");
 	puts_(&w, from);
 	puts_(&w, "\r\nTo: ");
 	puts_(&w, to);

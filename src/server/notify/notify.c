@@ -9,7 +9,6 @@
 #include "server/notify/channel.h"
 #include "server/notify/outbox.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <sodium.h>
 
 #include "util/fsutil.h"
+#include "util/msg.h"
 
 #define OUTBOX_NAME "outbox"
 
@@ -30,19 +30,6 @@ struct cf_notifier {
 	char from[sizeof(((struct cf_config *)0)->smtp_from)];
 	char outbox[CF_CONFIG_PATH_MAX + sizeof(OUTBOX_NAME) + 1]; /* "" when unused */
 };
-
-static void set_msg(char *msg, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_msg(char *msg, size_t cap, const char *fmt, ...)
-{
-	if (!msg || cap == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, cap, fmt, ap);
-	va_end(ap);
-}
 
 /* The outbox stands in for a missing server only in environment = test:
  * production never writes a code to a file (DESIGN §7). */
@@ -63,18 +50,18 @@ cf_err cf_notifier_new_tuned(cf_notifier **ret, const struct cf_config *cfg,
 	if (err)
 		return err;
 	if (sodium_init() < 0) {
-		set_msg(msg, cap, "cannot initialise libsodium");
+		cf_msg_format(msg, cap, "cannot initialise libsodium");
 		return CF_ERR_NOMEM;
 	}
 	cf_notifier *n = calloc(1, sizeof(*n));
 	if (!n) {
-		set_msg(msg, cap, "out of memory");
+		cf_msg_format(msg, cap, "out of memory");
 		return CF_ERR_NOMEM;
 	}
 	cf_notify_tuning_fill(&n->tuning, tuning);
 	bool outbox = outbox_allowed(cfg) && (!cfg->smtp_url[0] || !cfg->sms_gateway_url[0]);
 	if (outbox && cf_path_join(n->outbox, sizeof(n->outbox), cfg->data_dir, OUTBOX_NAME)) {
-		set_msg(msg, cap, "key 'data_dir': too long for the outbox folder");
+		cf_msg_format(msg, cap, "key 'data_dir': too long for the outbox folder");
 		free(n);
 		return CF_ERR_CONFIG;
 	}
@@ -187,36 +174,36 @@ static cf_err parse_url(const char *key, const char *url, char *scheme, size_t s
 {
 	for (const char *c = url; *c; c++) {
 		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f) {
-			set_msg(msg, cap, "key '%s': spaces, control and non-ASCII characters "
-			        "are not allowed in the URL", key);
+			cf_msg_format(msg, cap, "key '%s': spaces, control and non-ASCII characters "
+			              "are not allowed in the URL", key);
 			return CF_ERR_CONFIG;
 		}
 	}
 	CURLU *u = curl_url();
 	if (!u) {
-		set_msg(msg, cap, "out of memory");
+		cf_msg_format(msg, cap, "out of memory");
 		return CF_ERR_NOMEM;
 	}
 	cf_err err = CF_OK;
 	char *s = NULL, *h = NULL, *user = NULL, *pass = NULL;
 	CURLUcode rc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
 	if (rc != CURLUE_OK) {
-		set_msg(msg, cap, "key '%s': not a valid URL (%s)", key, curl_url_strerror(rc));
+		cf_msg_format(msg, cap, "key '%s': not a valid URL (%s)", key, curl_url_strerror(rc));
 		err = CF_ERR_CONFIG;
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK) {
-		set_msg(msg, cap, "key '%s': no user name or password inside the URL (secrets "
-		        "are never in the configuration file: use %s)", key,
-		        strncmp(key, "smtp.", 5) == 0 ? "smtp.username and smtp.password_file"
-		                                        : "sms.token_file");
+		cf_msg_format(msg, cap, "key '%s': no user name or password inside the URL (secrets "
+		              "are never in the configuration file: use %s)", key,
+		              strncmp(key, "smtp.", 5) == 0 ? "smtp.username and smtp.password_file"
+		                                              : "sms.token_file");
 		err = CF_ERR_CONFIG;
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_SCHEME, &s, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || h[0] == '\0') {
-		set_msg(msg, cap, "key '%s': the URL needs a scheme and a host", key);
+		cf_msg_format(msg, cap, "key '%s': the URL needs a scheme and a host", key);
 		err = CF_ERR_CONFIG;
 		goto out;
 	}
@@ -252,8 +239,8 @@ static cf_err check_smtp(const struct cf_config *cfg, char *msg, size_t cap)
 		};
 		for (size_t i = 0; i < sizeof(deps) / sizeof(deps[0]); i++) {
 			if (((const char *)cfg)[deps[i].off] != '\0') {
-				set_msg(msg, cap, "key '%s': e-mail is off because smtp.url is not set; "
-				        "set smtp.url or remove %s", deps[i].key, deps[i].key);
+				cf_msg_format(msg, cap, "key '%s': e-mail is off because smtp.url is not set; "
+				              "set smtp.url or remove %s", deps[i].key, deps[i].key);
 				return CF_ERR_CONFIG;
 			}
 		}
@@ -266,30 +253,30 @@ static cf_err check_smtp(const struct cf_config *cfg, char *msg, size_t cap)
 		return err;
 	bool smtps = strcmp(scheme, "smtps") == 0;
 	if (!smtps && strcmp(scheme, "smtp") != 0) {
-		set_msg(msg, cap, "key 'smtp.url': must start with smtp:// or smtps://");
+		cf_msg_format(msg, cap, "key 'smtp.url': must start with smtp:// or smtps://");
 		return CF_ERR_CONFIG;
 	}
 	if (cfg->smtp_from[0] == '\0') {
-		set_msg(msg, cap, "key 'smtp.from': required when smtp.url is set (the sender address)");
+		cf_msg_format(msg, cap, "key 'smtp.from': required when smtp.url is set (the sender address)");
 		return CF_ERR_CONFIG;
 	}
 	if (!cf_mail_address_ok(cfg->smtp_from)) {
-		set_msg(msg, cap, "key 'smtp.from': not a plain e-mail address (local@domain)");
+		cf_msg_format(msg, cap, "key 'smtp.from': not a plain e-mail address (local@domain)");
 		return CF_ERR_CONFIG;
 	}
 	if ((cfg->smtp_username[0] == '\0') != (cfg->smtp_password_file[0] == '\0')) {
-		set_msg(msg, cap, "keys 'smtp.username' and 'smtp.password_file': set both or neither");
+		cf_msg_format(msg, cap, "keys 'smtp.username' and 'smtp.password_file': set both or neither");
 		return CF_ERR_CONFIG;
 	}
 	for (const char *c = cfg->smtp_username; *c; c++) {
 		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-			set_msg(msg, cap, "key 'smtp.username': control characters are not allowed");
+			cf_msg_format(msg, cap, "key 'smtp.username': control characters are not allowed");
 			return CF_ERR_CONFIG;
 		}
 	}
 	if (prod && !smtps && strcmp(cfg->smtp_starttls, "required") != 0) {
-		set_msg(msg, cap, "key 'smtp.starttls': production sends e-mail over TLS only: set "
-		        "smtp.starttls = required, or use an smtps:// URL in smtp.url");
+		cf_msg_format(msg, cap, "key 'smtp.starttls': production sends e-mail over TLS only: set "
+		              "smtp.starttls = required, or use an smtps:// URL in smtp.url");
 		return CF_ERR_CONFIG;
 	}
 	return CF_OK;
@@ -299,8 +286,8 @@ static cf_err check_sms(const struct cf_config *cfg, char *msg, size_t cap)
 {
 	if (cfg->sms_gateway_url[0] == '\0') {
 		if (cfg->sms_token_file[0]) {
-			set_msg(msg, cap, "key 'sms.token_file': SMS is off because sms.gateway_url is "
-			        "not set; set sms.gateway_url or remove sms.token_file");
+			cf_msg_format(msg, cap, "key 'sms.token_file': SMS is off because sms.gateway_url is "
+			              "not set; set sms.gateway_url or remove sms.token_file");
 			return CF_ERR_CONFIG;
 		}
 		return CF_OK;
@@ -313,16 +300,16 @@ static cf_err check_sms(const struct cf_config *cfg, char *msg, size_t cap)
 	if (strcmp(scheme, "https") == 0)
 		return CF_OK;
 	if (strcmp(scheme, "http") != 0) {
-		set_msg(msg, cap, "key 'sms.gateway_url': must start with https://");
+		cf_msg_format(msg, cap, "key 'sms.gateway_url': must start with https://");
 		return CF_ERR_CONFIG;
 	}
 	if (cfg->environment == CF_ENV_PRODUCTION) {
-		set_msg(msg, cap, "key 'sms.gateway_url': production needs an https:// gateway");
+		cf_msg_format(msg, cap, "key 'sms.gateway_url': production needs an https:// gateway");
 		return CF_ERR_CONFIG;
 	}
 	if (!is_loopback_host(host)) {
-		set_msg(msg, cap, "key 'sms.gateway_url': http:// is allowed only to 127.0.0.1, "
-		        "[::1] or localhost (environment = test); use https://");
+		cf_msg_format(msg, cap, "key 'sms.gateway_url': http:// is allowed only to 127.0.0.1, "
+		              "[::1] or localhost (environment = test); use https://");
 		return CF_ERR_CONFIG;
 	}
 	return CF_OK;

@@ -30,7 +30,7 @@
 #include "server/config.h"
 #include "server/notify/limits.h"   /* CF_MAIL_*_MAX, tuning, stats */
 #include "server/notify/mailer.h"   /* cf_mail_address_ok, cf_mail_format */
-#include "server/notify/sms.h"      /* cf_phone_e164_ok, cf_sms_format */
+#include "server/notify/sms.h"      /* cf_sms_format (and cf_phone_ok) */
 
 typedef struct cf_notifier cf_notifier;
 

@@ -21,18 +21,6 @@ struct sms_gateway {
 
 #define SMS_BODY_MAX (6 * CF_SMS_TEXT_MAX + 64)
 
-bool cf_phone_e164_ok(const char *phone)
-{
-	if (!phone || phone[0] != '+' || phone[1] < '1' || phone[1] > '9')
-		return false;
-	size_t n = 0;
-	for (const char *p = phone + 1; *p; p++) {
-		if (*p < '0' || *p > '9' || ++n > 15)
-			return false;
-	}
-	return n >= 8;
-}
-
 static bool sms_text_ok(const char *text, size_t *ret_len)
 {
 	if (!text)
@@ -62,7 +50,7 @@ cf_err cf_sms_format(char *out, size_t cap, size_t *ret_len, const char *phone,
                      const char *text)
 {
 	size_t tlen = 0;
-	if (!cf_phone_e164_ok(phone) || !sms_text_ok(text, &tlen))
+	if (!cf_phone_ok(phone) || !sms_text_ok(text, &tlen))
 		return CF_ERR_INVALID;
 	if (cap == 0)
 		return CF_ERR_TOO_LARGE;
@@ -100,16 +88,10 @@ out:
 static cf_err format_plain(char *out, size_t cap, size_t *ret_len, const char *phone,
                            const char *text, size_t tlen, time_t now)
 {
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm tm;
-	if (!gmtime_r(&now, &tm) || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
-	    tm.tm_mon > 11)
+	char date[CF_NOTIFY_DATE_MAX];
+	if (cf_notify_date(date, sizeof(date), now))
 		return CF_ERR_INVALID;
-	int n = snprintf(out, cap, "To: %s\nDate: %s, %02d %s %04d %02d:%02d:%02d +0000\n\n%.*s\n",
-	                 phone, days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-	                 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)tlen, text);
+	int n = snprintf(out, cap, "To: %s\nDate: %s\n\n%.*s\n", phone, date, (int)tlen, text);
 	if (n < 0 || (size_t)n >= cap) {
 		sodium_memzero(out, cap);
 		return CF_ERR_TOO_LARGE;
@@ -122,7 +104,7 @@ cf_err cf_sms_item_new(struct cf_notify_item **ret, enum cf_sms_form form, const
                        const char *text, time_t now)
 {
 	size_t tlen;
-	if (!cf_phone_e164_ok(phone) || !sms_text_ok(text, &tlen))
+	if (!cf_phone_ok(phone) || !sms_text_ok(text, &tlen))
 		return CF_ERR_INVALID;
 	struct cf_notify_item *it = cf_notify_item_new();
 	char *tmp = malloc(SMS_BODY_MAX);

@@ -10,12 +10,10 @@
 #include "coffre/error.h"
 #include "server/config.h"
 #include "server/notify/limits.h"
+#include "util/rules.h"   /* cf_phone_ok: the E.164 rule the client shares */
 
 struct cf_channel;
 struct cf_notify_item;
-
-/* '+' then 8 to 15 digits, the first not 0. */
-bool cf_phone_e164_ok(const char *phone);
 
 /* Formats the gateway request body {"to": phone, "text": text} (compact JSON)
  * into out (cap bytes, NUL-terminated). CF_ERR_INVALID as cf_notify_sms,

@@ -107,7 +107,7 @@ struct args {
 static const struct cf_field bound_fields[] = {
 	CF_F_STRING(struct args, name, "name", true, 1, 10),
 	CF_F_B64FIX(struct args, key, "key", true),
-	CF_F_DIGITS(struct args, pin, "pin", true, 4, 12),
+	CF_F_PIN(struct args, pin, "pin", true),
 	CF_F_UINT(struct args, count, "count", false, 1, 5),
 	CF_F_BOOL(struct args, flag, "flag", false),
 	CF_F_CHECKED(struct args, label, "label", false, 0, 20, no_x),
@@ -153,6 +153,8 @@ static void bound_violations_name_the_field(void **state)
 	static const struct { const char *body; const char *words; } cases[] = {
 		{ "\"pin\":\"12a4\",\"sf\":{\"method\":\"sms\"}", "'pin' must be 4 to 12 digits" },
 		{ "\"pin\":\"123\",\"sf\":{\"method\":\"sms\"}", "'pin' must be 4 to 12 digits" },
+		{ "\"pin\":\"1234567890123\",\"sf\":{\"method\":\"sms\"}",
+		  "'pin' must be 4 to 12 digits" },
 		{ "\"pin\":\"1234\",\"sf\":{\"method\":\"pigeon\"}", "'sf.method' must be email or sms" },
 		{ "\"pin\":\"1234\",\"sf\":{\"method\":\"sms\",\"phone\":\"0612\"}", "'sf.phone'" },
 		{ "\"pin\":\"1234\",\"sf\":{\"method\":\"sms\",\"x\":1}", "'sf.x' is not accepted" },
@@ -176,13 +178,13 @@ static void bound_violations_name_the_field(void **state)
 
 static void content_types(void **state)
 {
-	assert_true(cf_is_json_content_type("application/json"));
-	assert_true(cf_is_json_content_type("application/json; charset=utf-8"));
-	assert_true(cf_is_json_content_type("Application/JSON;charset=UTF-8"));
-	assert_false(cf_is_json_content_type(NULL));
-	assert_false(cf_is_json_content_type("application/jsonx"));
-	assert_false(cf_is_json_content_type("application/json; charset=latin1"));
-	assert_false(cf_is_json_content_type("text/plain"));
+	assert_true(cf_json_content_type_ok("application/json"));
+	assert_true(cf_json_content_type_ok("application/json; charset=utf-8"));
+	assert_true(cf_json_content_type_ok("Application/JSON;charset=UTF-8"));
+	assert_false(cf_json_content_type_ok(NULL));
+	assert_false(cf_json_content_type_ok("application/jsonx"));
+	assert_false(cf_json_content_type_ok("application/json; charset=latin1"));
+	assert_false(cf_json_content_type_ok("text/plain"));
 }
 
 int main(void)

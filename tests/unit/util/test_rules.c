@@ -1,8 +1,9 @@
 /* Unit tests of the rules server and client share (util/rules.h): each
  * case is what the server accepted or refused before the rules moved here
- * (src/server/identity/enrol.c pin_ok, login.c second-factor code, notify/sms.c cf_phone_e164_ok,
- * pipeline.c is_hex_id, policy.c role names, jsonspec.c
- * cf_is_json_content_type, reply.c cf_http_reason) and what the client
+ * (its PIN and code specs, notify/sms.c cf_phone_e164_ok, jsonspec.c is_e164
+ * and is_id, pipeline.c and devcert.c is_hex_id, policy.c role names,
+ * jsonspec.c cf_is_json_content_type, reply.c cf_http_reason: all gone, the
+ * server calls these now) and what the client
  * accepted (keys.c cf_pin_check, cf_id_check; problem.c media types). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,6 +89,7 @@ static void test_roles(void **state)
 	assert_false(cf_role_ok(""));
 	assert_false(cf_role_ok(NULL));
 	assert_int_equal(cf_role_index("root"), -1);
+	assert_null(cf_role_names[CF_RULE_ROLE_COUNT]);   /* a NULL-terminated list */
 }
 
 static void test_media_types(void **state)
