@@ -18,9 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "server/conns.h"
 #include "server/devcert.h"
 #include "server/pipeline.h"
 #include "server/request.h"
@@ -145,9 +147,16 @@ static enum MHD_Result answer_now(struct cf_request *req)
 
 /* The listener without client certificates that tls.client_cert = required
  * may add for enrolment and login (one server per process). Its connections
- * carry &bootstrap_marker as their socket context. */
+ * are marked in their socket context (struct cf_conn, conns.h). */
 static struct MHD_Daemon *bootstrap_daemon;
-static char bootstrap_marker;
+
+/* The connection guard's record of this connection (the socket context). */
+static struct cf_conn *conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
 
 /* For the client-certificate stage (auth/clientcert.c): the connection's
  * GnuTLS session and whether it came through the bootstrap listener. Only
@@ -157,8 +166,8 @@ static void note_tls(struct cf_request *req)
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	req->tls = ci ? ci->tls_session : NULL;
-	ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	req->bootstrap_listener = ci && ci->socket_context == &bootstrap_marker;
+	const struct cf_conn *c = conn_of(req->conn);
+	req->bootstrap_listener = c && c->bootstrap;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -170,6 +179,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct cf_request *req = *req_cls;
 
 	if (!req) {
+		struct cf_conn *c = conn_of(conn);
+		if (c)
+			cf_conns_head_done(c); /* the head is complete: no deadline now */
 		req = cf_request_new(srv, conn, method, url);
 		if (!req)
 			return MHD_NO;
@@ -213,6 +225,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
 	struct cf_request *req = *req_cls;
+	struct cf_conn *c = conn_of(conn);
+	if (c)
+		cf_conns_request_done(c); /* keep-alive wait, then the head deadline */
 	if (!req)
 		return;
 	if (req->route == NULL || !(req->route->flags & CF_ROUTE_OPS)) {
@@ -231,10 +246,61 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	size_t n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
+	struct cf_server *srv = cls;
+	if (srv->conns && strstr(line, "reached connection limit"))
+		cf_conns_count_mhd_full(srv->conns);
 	cf_log(CF_LOG_DEBUG, "mhd", "%s", line);
 }
 
 /* --- client certificates (mTLS, docs/internals/mtls.md) ------------------ */
+
+/* GnuTLS calls this in the connection's MHD thread for each handshake
+ * message; the client's Finished ends the handshake deadline. libmicrohttpd
+ * keeps its connection as the session's pointer (checked before the hook is
+ * set, in track_connection). */
+static int on_handshake_msg(gnutls_session_t tls, unsigned htype, unsigned when,
+                            unsigned incoming, const gnutls_datum_t *msg)
+{
+	(void)msg;
+	if (!incoming || htype != GNUTLS_HANDSHAKE_FINISHED || when != GNUTLS_HOOK_POST)
+		return 0;
+	struct MHD_Connection *conn = gnutls_session_get_ptr(tls);
+	struct cf_conn *c = conn ? conn_of(conn) : NULL;
+	if (c)
+		cf_conns_handshake_done(c);
+	return 0;
+}
+
+/* Every listener: the connection guard tracks the connection from accept to
+ * close (deadlines, eviction near the cap). MHD made the GnuTLS session
+ * before it tells us of the connection and the handshake runs only
+ * afterwards, so the handshake hook is in place in time. */
+static void track_connection(struct cf_server *srv, struct MHD_Connection *conn,
+                             void **socket_context, enum MHD_ConnectionNotificationCode toe,
+                             bool bootstrap)
+{
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		cf_conns_closed(*socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci || !srv->conns)
+		return;
+	struct cf_conn *c = cf_conns_opened(srv->conns, ci->connect_fd);
+	if (!c)
+		return;
+	c->bootstrap = bootstrap;
+	*socket_context = c;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t tls = ci ? ci->tls_session : NULL;
+	if (tls && gnutls_session_get_ptr(tls) == conn)
+		gnutls_handshake_set_hook_function(tls, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
+		                                   on_handshake_msg);
+	else
+		cf_conns_handshake_done(c); /* no hook: the head deadline counts from accept */
+}
 
 /* Main listener. With tls.client_cert = required: MHD made the GnuTLS
  * session (with GNUTLS_CERT_REQUEST, since a trust store is given) before it
@@ -244,7 +310,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void on_connection_main(void *cls, struct MHD_Connection *conn, void **socket_context,
                                enum MHD_ConnectionNotificationCode toe)
 {
-	const struct cf_server *srv = cls;
+	struct cf_server *srv = cls;
+	track_connection(srv, conn, socket_context, toe, false);
 	if (toe != MHD_CONNECTION_NOTIFY_STARTED || srv->cfg.client_cert != CF_CLIENT_CERT_REQUIRED)
 		return;
 	const union MHD_ConnectionInfo *ci =
@@ -262,8 +329,7 @@ static void on_connection_main(void *cls, struct MHD_Connection *conn, void **so
 static void on_connection_bootstrap(void *cls, struct MHD_Connection *conn, void **socket_context,
                                     enum MHD_ConnectionNotificationCode toe)
 {
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		*socket_context = &bootstrap_marker;
+	track_connection(cls, conn, socket_context, toe, true);
 }
 
 /* Loads (or makes, at first start) the device CA; every mode uses it, since
@@ -290,6 +356,7 @@ struct listener {
 	const char *name;             /* for messages: "listen", "bootstrap listen" */
 	const char *hint;             /* prefix of the "cannot listen" reason */
 	unsigned threads;
+	unsigned mhd_limit;           /* MHD_OPTION_CONNECTION_LIMIT */
 	MHD_NotifyConnectionCallback on_connection;
 	const char *trust_pem;        /* device CA: ask for client certificates; or NULL */
 };
@@ -339,7 +406,7 @@ static cf_err start_daemon(struct cf_server *srv, const struct listener *l, cons
 		MHD_OPTION_HTTPS_MEM_KEY, key_pem,
 		MHD_OPTION_HTTPS_PRIORITIES, CF_TLS_PRIORITIES,
 		MHD_OPTION_THREAD_POOL_SIZE, l->threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+		MHD_OPTION_CONNECTION_LIMIT, l->mhd_limit,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
@@ -360,6 +427,50 @@ static cf_err start_daemon(struct cf_server *srv, const struct listener *l, cons
 	return CF_OK;
 }
 
+/* Descriptors kept for everything but connections: the store, blobs, logs,
+ * the notifier, libraries. */
+#define FD_RESERVE 256
+/* The automatic connection cap never goes above this (memory: about 100 KiB
+ * per connection at worst, the MHD pool and the TLS session). */
+#define AUTO_MAX_CONNECTIONS 8192
+
+/* libmicrohttpd's own cap is above ours (the guard refuses at ours): its
+ * cap is split evenly between the worker threads, and connections are not. */
+static uint64_t mhd_limit_for(uint64_t max)
+{
+	return max + max / 4 + 16;
+}
+
+/* Raises the descriptor limit to its hard maximum and sets the connection
+ * cap: limits.max_connections, or (0, auto) what the descriptors allow; a
+ * configured cap the descriptors cannot hold is lowered, with a warning. */
+static void size_connections(struct cf_server *srv, unsigned threads)
+{
+	struct cf_config *cfg = &srv->cfg;
+	struct rlimit rl;
+	uint64_t fds = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			struct rlimit want = { rl.rlim_max, rl.rlim_max };
+			if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+				rl.rlim_cur = rl.rlim_max;
+		}
+		fds = rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : (uint64_t)rl.rlim_cur;
+	}
+	uint64_t room = fds > FD_RESERVE + 64 ? fds - FD_RESERVE : 64;
+	uint64_t fit = (room - 16 - threads) * 4 / 5; /* mhd_limit_for(fit) <= room */
+	if (cfg->max_connections == 0) {
+		cfg->max_connections = fit < AUTO_MAX_CONNECTIONS ? fit : AUTO_MAX_CONNECTIONS;
+		cf_log(CF_LOG_INFO, "conn", "connection cap %llu (descriptor limit %llu)",
+		       (unsigned long long)cfg->max_connections, (unsigned long long)fds);
+	} else if (cfg->max_connections > fit) {
+		cf_log(CF_LOG_WARN, "conn", "limits.max_connections = %llu lowered to %llu: the "
+		       "descriptor limit is %llu", (unsigned long long)cfg->max_connections,
+		       (unsigned long long)fit, (unsigned long long)fds);
+		cfg->max_connections = fit;
+	}
+}
+
 cf_err cf_http_start(struct cf_server *srv, const char *cert_pem, const char *key_pem,
                      char *msg, size_t cap)
 {
@@ -368,9 +479,22 @@ cf_err cf_http_start(struct cf_server *srv, const char *cert_pem, const char *ke
 	if (err)
 		return err;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = cfg->threads ? (unsigned)cfg->threads : (unsigned)(ncpu > 0 ? ncpu : 1);
+	size_connections(srv, threads);
+	const struct cf_conns_limits limits = {
+		.max = cfg->max_connections,
+		.handshake_ms = cfg->handshake_timeout_s * 1000,
+		.head_ms = cfg->head_timeout_s * 1000,
+		.idle_ms = cfg->connection_timeout_s * 1000,
+	};
+	if (!srv->conns && cf_conns_new(&limits, &srv->conns)) {
+		snprintf(msg, cap, "cannot start the connection guard");
+		return CF_ERR_IO;
+	}
 	const struct listener main_listener = {
 		.listen = cfg->listen, .name = "listen", .hint = "",
-		.threads = cfg->threads ? (unsigned)cfg->threads : (unsigned)(ncpu > 0 ? ncpu : 1),
+		.threads = threads,
+		.mhd_limit = (unsigned)mhd_limit_for(cfg->max_connections),
 		.on_connection = on_connection_main,
 		.trust_pem = cfg->client_cert != CF_CLIENT_CERT_OFF ?
 		             cf_devca_pem(cf_devca_current()) : NULL,
@@ -384,6 +508,7 @@ cf_err cf_http_start(struct cf_server *srv, const char *cert_pem, const char *ke
 	const struct listener bootstrap = {
 		.listen = cfg->client_cert_bootstrap_listen, .name = "bootstrap listen",
 		.hint = "tls.client_cert_bootstrap_listen: ", .threads = 2,
+		.mhd_limit = (unsigned)mhd_limit_for(cfg->max_connections),
 		.on_connection = on_connection_bootstrap, .trust_pem = NULL,
 	};
 	uint16_t port = 0;
@@ -413,6 +538,9 @@ void cf_http_stop(struct cf_server *srv)
 		MHD_stop_daemon(srv->daemon);
 		srv->daemon = NULL;
 	}
+	/* Every connection is closed: the guard can go. */
+	cf_conns_free(srv->conns);
+	srv->conns = NULL;
 	/* No handler runs any more: the device CA can go. */
 	struct cf_devca *ca = cf_devca_current();
 	cf_devca_set_current(NULL);
