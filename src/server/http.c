@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -78,17 +79,94 @@ static enum MHD_Result send_reply(struct cf_request *req)
 		snprintf(buf, sizeof(buf), "%u", r->retry_after);
 		ok = add_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, buf);
 	}
-	/* A refused client certificate ends the connection too (mTLS). */
-	if (ok && r->problem_slug && strcmp(r->problem_slug, "client-certificate") == 0)
+	/* A refused client certificate ends the connection too (mTLS), and so
+	 * does a head whose framing is in doubt (the rest of the stream is). */
+	if (ok && r->problem_slug && (strcmp(r->problem_slug, "client-certificate") == 0 ||
+	                              strcmp(r->problem_slug, "bad-framing") == 0 ||
+	                              strcmp(r->problem_slug, "bad-header") == 0))
 		ok = add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result res = ok ? MHD_queue_response(req->conn, r->status, resp) : MHD_NO;
 	MHD_destroy_response(resp);
 	return res;
 }
 
-/* Refusals decided from the headers alone, before any body is read. */
-static bool early_checks(struct cf_request *req)
+/* What the framing of a request head says, from every header line. */
+struct framing {
+	unsigned content_length, host, transfer_encoding;
+	const char *te;        /* the Transfer-Encoding value */
+	bool nul;              /* a NUL byte inside a name or value */
+	bool bad_name;         /* a name that is not an RFC 9110 token */
+};
+
+static bool is_tchar(unsigned char c)
 {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
+{
+	(void)kind;
+	struct framing *f = cls;
+	if (strlen(key) != key_size || (value && strlen(value) != value_size))
+		f->nul = true;
+	if (key_size == 0)
+		f->bad_name = true;
+	for (size_t i = 0; i < key_size; i++)
+		if (!is_tchar((unsigned char)key[i]))
+			f->bad_name = true;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		f->content_length++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		f->host++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->transfer_encoding++;
+		f->te = value;
+	}
+	return MHD_YES;
+}
+
+/* Heads that a proxy in front of coffred could read differently from
+ * libmicrohttpd (request smuggling): refused, before anything else, and the
+ * connection closed (the answer goes out on the first call). */
+static bool framing_checks(struct cf_request *req, const char *version)
+{
+	struct framing f = { 0 };
+	MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, scan_header, &f);
+	const char *why = NULL, *slug = "bad-framing";
+	unsigned status = 400;
+	if (f.nul) {
+		why = "a header contains a NUL byte";
+		slug = "bad-header";
+	} else if (f.bad_name) {
+		why = "a header name is not a token (RFC 9110 5.1)";
+		slug = "bad-header";
+	} else if (f.content_length > 1)
+		why = "the request has more than one Content-Length header";
+	else if (f.host > 1)
+		why = "the request has more than one Host header";
+	else if (f.host == 0 && strcmp(version, MHD_HTTP_VERSION_1_0) != 0)
+		why = "an HTTP/1.1 request needs a Host header";
+	else if (f.transfer_encoding && f.content_length)
+		why = "the request has both Content-Length and Transfer-Encoding";
+	else if (f.transfer_encoding > 1)
+		why = "the request has more than one Transfer-Encoding header";
+	else if (f.transfer_encoding && strcasecmp(f.te, "chunked") != 0) {
+		status = 501;
+		why = "the only transfer coding accepted is chunked";
+	}
+	if (!why)
+		return true;
+	cf_reply_problem(&req->reply, status, slug, "%s", why);
+	return false;
+}
+
+/* Refusals decided from the headers alone, before any body is read. */
+static bool early_checks(struct cf_request *req, const char *version)
+{
+	if (!framing_checks(req, version))
+		return false;
 	const struct cf_config *cfg = &req->srv->cfg;
 	size_t hdr = strlen(req->method) + strlen(req->path) + 12;
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, sum_header, &hdr);
@@ -170,13 +248,34 @@ static void note_tls(struct cf_request *req)
 	req->bootstrap_listener = c && c->bootstrap;
 }
 
+/* Set as the request context by the URI log callback, as soon as MHD has
+ * read a request line: a request that ends with this context never reached
+ * the access handler, that is, libmicrohttpd refused it itself (bad version,
+ * bad or missing headers, head too large) or the client left mid-head. */
+static char mhd_only_marker;
+/* The same, for a request target (as sent, before MHD decodes it) with a
+ * space or a control byte: MHD_OPTION_STRICT_FOR_CLIENT = 0 lets it
+ * through, so framing_checks refuses it. */
+static char bad_target_marker;
+
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)conn;
+	for (const unsigned char *p = (const unsigned char *)uri; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return &bad_target_marker;
+	return &mhd_only_marker;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
                                   void **req_cls)
 {
 	struct cf_server *srv = cls;
-	struct cf_request *req = *req_cls;
+	bool bad_target = *req_cls == &bad_target_marker;
+	struct cf_request *req = *req_cls == &mhd_only_marker || bad_target ? NULL : *req_cls;
 
 	if (!req) {
 		struct cf_conn *c = conn_of(conn);
@@ -190,7 +289,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			note_tls(req);
 		atomic_fetch_add(&srv->requests, 1);
 		*req_cls = req;
-		if (!early_checks(req)) {
+		if (bad_target)
+			cf_reply_problem(&req->reply, 400, "bad-framing",
+			                 "the request target contains a space or a control character");
+		if (bad_target || !early_checks(req, version)) {
 			req->processed = true;
 			cf_pipeline_run(req); /* records the refusal like any other outcome */
 			return answer_now(req);
@@ -224,10 +326,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+	struct cf_server *srv = cls;
 	struct cf_request *req = *req_cls;
 	struct cf_conn *c = conn_of(conn);
 	if (c)
 		cf_conns_request_done(c); /* keep-alive wait, then the head deadline */
+	bool marker = req == (void *)&mhd_only_marker || req == (void *)&bad_target_marker;
+	if (marker || (req && !req->processed)) {
+		/* Ended before the pipeline ran (so no audit event). The ones MHD
+		 * answered itself (WITH_ERROR) are counted in mhd_log, from its
+		 * "Error processing request" line, which also covers the requests
+		 * that never got this far (bad version, request line too long);
+		 * here the client went away mid-head or mid-upload, or timed out. */
+		if (toe != MHD_REQUEST_TERMINATED_WITH_ERROR && srv->conns)
+			cf_conns_count_mhd_refused(srv->conns);
+		if (marker) {
+			*req_cls = NULL;
+			return;
+		}
+	}
 	if (!req)
 		return;
 	if (req->route == NULL || !(req->route->flags & CF_ROUTE_OPS)) {
@@ -247,7 +364,12 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
 	struct cf_server *srv = cls;
-	if (srv->conns && strstr(line, "reached connection limit"))
+	/* What MHD decides alone is known to us only through its log: its own
+	 * error answers (HTML; docs/internals/request-path.md) and its
+	 * connection cap. Counted; the guard logs the counts, rate-limited. */
+	if (srv->conns && strstr(line, "Error processing request (HTTP response code is"))
+		cf_conns_count_mhd_refused(srv->conns);
+	else if (srv->conns && strstr(line, "reached connection limit"))
 		cf_conns_count_mhd_full(srv->conns);
 	cf_log(CF_LOG_DEBUG, "mhd", "%s", line);
 }
@@ -401,6 +523,7 @@ static cf_err start_daemon(struct cf_server *srv, const struct listener *l, cons
 		trust[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0,
 		                                    (void *)(uintptr_t)l->trust_pem };
 	struct MHD_Daemon *d = MHD_start_daemon(flags, port, NULL, NULL, on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first: it applies to what follows */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
 		MHD_OPTION_HTTPS_MEM_KEY, key_pem,
@@ -412,8 +535,11 @@ static cf_err start_daemon(struct cf_server *srv, const struct listener *l, cons
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_NOTIFY_CONNECTION, l->on_connection, srv,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
-		MHD_OPTION_STRICT_FOR_CLIENT, 1,
+		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv,
+		/* 0, not 1: a request without Host, or with a space in its target,
+		 * then reaches coffred, which refuses it with a problem
+		 * (framing_checks, on_request_line) instead of MHD's HTML. */
+		MHD_OPTION_STRICT_FOR_CLIENT, 0,
 		MHD_OPTION_ARRAY, trust,
 		MHD_OPTION_END);
 	if (!d) {
