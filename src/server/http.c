@@ -152,7 +152,7 @@ static bool framing_checks(struct cf_request *req, const char *version)
 		why = "the request has both Content-Length and Transfer-Encoding";
 	else if (f.transfer_encoding > 1)
 		why = "the request has more than one Transfer-Encoding header";
-	else if (f.transfer_encoding && strcasecmp(f.te, "chunked") != 0) {
+	else if (f.transfer_encoding && strcasecmp(f.te ? f.te : "", "chunked") != 0) {
 		status = 501;
 		why = "the only transfer coding accepted is chunked";
 	}
