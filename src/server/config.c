@@ -49,9 +49,11 @@ static const struct key_spec keys[] = {
 	{ "blobs.dir", STR(blobs_dir, K_PATH), 0, 0, NULL },
 	{ "blobs.max_size", NUM(blob_max_bytes, K_SIZE), 1, UINT64_C(1) << 40, NULL },
 	{ "server.threads", NUM(threads, K_UINT), 0, 256, NULL },
-	{ "limits.max_connections", NUM(max_connections, K_UINT), 1, 100000, NULL },
+	{ "limits.max_connections", NUM(max_connections, K_UINT), 0, 100000, NULL },
 	{ "limits.per_ip_connections", NUM(per_ip_connections, K_UINT), 0, 100000, NULL },
 	{ "limits.connection_timeout", NUM(connection_timeout_s, K_DURATION), 1, 3600, NULL },
+	{ "limits.handshake_timeout", NUM(handshake_timeout_s, K_DURATION), 1, 600, NULL },
+	{ "limits.head_timeout", NUM(head_timeout_s, K_DURATION), 1, 600, NULL },
 	{ "limits.json_body", NUM(json_body_max, K_SIZE), 1024, 64 << 20, NULL },
 	{ "limits.headers", NUM(header_max, K_SIZE), 1024, 64 << 10, NULL },
 	{ "limits.ip_rate", NUM(ip_rate, K_UINT), 0, 1000000, NULL },
@@ -90,9 +92,11 @@ void cf_config_defaults(struct cf_config *cfg)
 	cfg->blob_max_bytes = UINT64_C(2) << 30;
 	cfg->store_min_free_bytes = UINT64_C(64) << 20;
 	cfg->threads = 0;
-	cfg->max_connections = 1024;
+	cfg->max_connections = 0; /* auto: what the descriptor limit allows (http.c) */
 	cfg->per_ip_connections = 128;
 	cfg->connection_timeout_s = 30;
+	cfg->handshake_timeout_s = 10;
+	cfg->head_timeout_s = 15;
 	cfg->json_body_max = 1 << 20;
 	cfg->header_max = 16 << 10;
 	cfg->ip_rate = 1000;

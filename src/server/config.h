@@ -33,9 +33,11 @@ struct cf_config {
 	char blobs_dir[CF_CONFIG_PATH_MAX];     /* empty: data_dir/blobs */
 	uint64_t blob_max_bytes;
 	uint64_t threads;             /* 0: one per CPU */
-	uint64_t max_connections;
+	uint64_t max_connections;     /* 0: auto, from the descriptor limit */
 	uint64_t per_ip_connections;
-	uint64_t connection_timeout_s;
+	uint64_t connection_timeout_s; /* idle (reset by every byte; libmicrohttpd's) */
+	uint64_t handshake_timeout_s; /* accept to end of TLS handshake (absolute) */
+	uint64_t head_timeout_s;      /* handshake to complete request head (absolute) */
 	uint64_t json_body_max;
 	uint64_t header_max;
 	uint64_t ip_rate;             /* requests per second per IP, 0 = off */

@@ -11,6 +11,8 @@
 void cf_h_healthz(struct cf_request *req);
 void cf_h_readyz(struct cf_request *req);
 void cf_h_server_info(struct cf_request *req);
+/* metrics.c */
+void cf_h_metrics(struct cf_request *req);
 
 /* auth_prelogin.c */
 void cf_h_auth_prelogin(struct cf_request *req);

@@ -18,9 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "server/conns.h"
 #include "server/devcert.h"
 #include "server/pipeline.h"
 #include "server/request.h"
@@ -77,17 +80,94 @@ static enum MHD_Result send_reply(struct cf_request *req)
 		snprintf(buf, sizeof(buf), "%u", r->retry_after);
 		ok = add_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, buf);
 	}
-	/* A refused client certificate ends the connection too (mTLS). */
-	if (ok && r->problem_slug && strcmp(r->problem_slug, "client-certificate") == 0)
+	/* A refused client certificate ends the connection too (mTLS), and so
+	 * does a head whose framing is in doubt (the rest of the stream is). */
+	if (ok && r->problem_slug && (strcmp(r->problem_slug, "client-certificate") == 0 ||
+	                              strcmp(r->problem_slug, "bad-framing") == 0 ||
+	                              strcmp(r->problem_slug, "bad-header") == 0))
 		ok = add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result res = ok ? MHD_queue_response(req->conn, r->status, resp) : MHD_NO;
 	MHD_destroy_response(resp);
 	return res;
 }
 
-/* Refusals decided from the headers alone, before any body is read. */
-static bool early_checks(struct cf_request *req)
+/* What the framing of a request head says, from every header line. */
+struct framing {
+	unsigned content_length, host, transfer_encoding;
+	const char *te;        /* the Transfer-Encoding value */
+	bool nul;              /* a NUL byte inside a name or value */
+	bool bad_name;         /* a name that is not an RFC 9110 token */
+};
+
+static bool is_tchar(unsigned char c)
 {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
+{
+	(void)kind;
+	struct framing *f = cls;
+	if (strlen(key) != key_size || (value && strlen(value) != value_size))
+		f->nul = true;
+	if (key_size == 0)
+		f->bad_name = true;
+	for (size_t i = 0; i < key_size; i++)
+		if (!is_tchar((unsigned char)key[i]))
+			f->bad_name = true;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		f->content_length++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		f->host++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->transfer_encoding++;
+		f->te = value;
+	}
+	return MHD_YES;
+}
+
+/* Heads that a proxy in front of coffred could read differently from
+ * libmicrohttpd (request smuggling): refused, before anything else, and the
+ * connection closed (the answer goes out on the first call). */
+static bool framing_checks(struct cf_request *req, const char *version)
+{
+	struct framing f = { 0 };
+	MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, scan_header, &f);
+	const char *why = NULL, *slug = "bad-framing";
+	unsigned status = 400;
+	if (f.nul) {
+		why = "a header contains a NUL byte";
+		slug = "bad-header";
+	} else if (f.bad_name) {
+		why = "a header name is not a token (RFC 9110 5.1)";
+		slug = "bad-header";
+	} else if (f.content_length > 1)
+		why = "the request has more than one Content-Length header";
+	else if (f.host > 1)
+		why = "the request has more than one Host header";
+	else if (f.host == 0 && strcmp(version, MHD_HTTP_VERSION_1_0) != 0)
+		why = "an HTTP/1.1 request needs a Host header";
+	else if (f.transfer_encoding && f.content_length)
+		why = "the request has both Content-Length and Transfer-Encoding";
+	else if (f.transfer_encoding > 1)
+		why = "the request has more than one Transfer-Encoding header";
+	else if (f.transfer_encoding && strcasecmp(f.te ? f.te : "", "chunked") != 0) {
+		status = 501;
+		why = "the only transfer coding accepted is chunked";
+	}
+	if (!why)
+		return true;
+	cf_reply_problem(&req->reply, status, slug, "%s", why);
+	return false;
+}
+
+/* Refusals decided from the headers alone, before any body is read. */
+static bool early_checks(struct cf_request *req, const char *version)
+{
+	if (!framing_checks(req, version))
+		return false;
 	const struct cf_config *cfg = &req->srv->cfg;
 	size_t hdr = strlen(req->method) + strlen(req->path) + 12;
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, sum_header, &hdr);
@@ -146,9 +226,16 @@ static enum MHD_Result answer_now(struct cf_request *req)
 
 /* The listener without client certificates that tls.client_cert = required
  * may add for enrolment and login (one server per process). Its connections
- * carry &bootstrap_marker as their socket context. */
+ * are marked in their socket context (struct cf_conn, conns.h). */
 static struct MHD_Daemon *bootstrap_daemon;
-static char bootstrap_marker;
+
+/* The connection guard's record of this connection (the socket context). */
+static struct cf_conn *conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
 
 /* For the client-certificate stage (auth/clientcert.c): the connection's
  * GnuTLS session and whether it came through the bootstrap listener. Only
@@ -158,8 +245,28 @@ static void note_tls(struct cf_request *req)
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	req->tls = ci ? ci->tls_session : NULL;
-	ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	req->bootstrap_listener = ci && ci->socket_context == &bootstrap_marker;
+	const struct cf_conn *c = conn_of(req->conn);
+	req->bootstrap_listener = c && c->bootstrap;
+}
+
+/* Set as the request context by the URI log callback, as soon as MHD has
+ * read a request line: a request that ends with this context never reached
+ * the access handler, that is, libmicrohttpd refused it itself (bad version,
+ * bad or missing headers, head too large) or the client left mid-head. */
+static char mhd_only_marker;
+/* The same, for a request target (as sent, before MHD decodes it) with a
+ * space or a control byte: MHD_OPTION_STRICT_FOR_CLIENT = 0 lets it
+ * through, so framing_checks refuses it. */
+static char bad_target_marker;
+
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)conn;
+	for (const unsigned char *p = (const unsigned char *)uri; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return &bad_target_marker;
+	return &mhd_only_marker;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -168,9 +275,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **req_cls)
 {
 	struct cf_server *srv = cls;
-	struct cf_request *req = *req_cls;
+	bool bad_target = *req_cls == &bad_target_marker;
+	struct cf_request *req = *req_cls == &mhd_only_marker || bad_target ? NULL : *req_cls;
 
 	if (!req) {
+		struct cf_conn *c = conn_of(conn);
+		if (c)
+			cf_conns_head_done(c); /* the head is complete: no deadline now */
 		req = cf_request_new(srv, conn, method, url);
 		if (!req)
 			return MHD_NO;
@@ -179,7 +290,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			note_tls(req);
 		atomic_fetch_add(&srv->requests, 1);
 		*req_cls = req;
-		if (!early_checks(req)) {
+		if (bad_target)
+			cf_reply_problem(&req->reply, 400, "bad-framing",
+			                 "the request target contains a space or a control character");
+		if (bad_target || !early_checks(req, version)) {
 			req->processed = true;
 			cf_pipeline_run(req); /* records the refusal like any other outcome */
 			return answer_now(req);
@@ -213,7 +327,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+	struct cf_server *srv = cls;
 	struct cf_request *req = *req_cls;
+	struct cf_conn *c = conn_of(conn);
+	if (c)
+		cf_conns_request_done(c); /* keep-alive wait, then the head deadline */
+	bool marker = req == (void *)&mhd_only_marker || req == (void *)&bad_target_marker;
+	if (marker || (req && !req->processed)) {
+		/* Ended before the pipeline ran (so no audit event). The ones MHD
+		 * answered itself (WITH_ERROR) are counted in mhd_log, from its
+		 * "Error processing request" line, which also covers the requests
+		 * that never got this far (bad version, request line too long);
+		 * here the client went away mid-head or mid-upload, or timed out. */
+		if (toe != MHD_REQUEST_TERMINATED_WITH_ERROR && srv->conns)
+			cf_conns_count_mhd_refused(srv->conns);
+		if (marker) {
+			*req_cls = NULL;
+			return;
+		}
+	}
 	if (!req)
 		return;
 	if (req->route == NULL || !(req->route->flags & CF_ROUTE_OPS)) {
@@ -232,10 +364,66 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	size_t n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
+	struct cf_server *srv = cls;
+	/* What MHD decides alone is known to us only through its log: its own
+	 * error answers (HTML; docs/internals/request-path.md) and its
+	 * connection cap. Counted; the guard logs the counts, rate-limited. */
+	if (srv->conns && strstr(line, "Error processing request (HTTP response code is"))
+		cf_conns_count_mhd_refused(srv->conns);
+	else if (srv->conns && strstr(line, "reached connection limit"))
+		cf_conns_count_mhd_full(srv->conns);
 	cf_log(CF_LOG_DEBUG, "mhd", "%s", line);
 }
 
 /* --- client certificates (mTLS, docs/internals/mtls.md) ------------------ */
+
+/* GnuTLS calls this in the connection's MHD thread for each handshake
+ * message; the client's Finished ends the handshake deadline. libmicrohttpd
+ * keeps its connection as the session's pointer (checked before the hook is
+ * set, in track_connection). */
+static int on_handshake_msg(gnutls_session_t tls, unsigned htype, unsigned when,
+                            unsigned incoming, const gnutls_datum_t *msg)
+{
+	(void)msg;
+	if (!incoming || htype != GNUTLS_HANDSHAKE_FINISHED || when != GNUTLS_HOOK_POST)
+		return 0;
+	struct MHD_Connection *conn = gnutls_session_get_ptr(tls);
+	struct cf_conn *c = conn ? conn_of(conn) : NULL;
+	if (c)
+		cf_conns_handshake_done(c);
+	return 0;
+}
+
+/* Every listener: the connection guard tracks the connection from accept to
+ * close (deadlines, eviction near the cap). MHD made the GnuTLS session
+ * before it tells us of the connection and the handshake runs only
+ * afterwards, so the handshake hook is in place in time. */
+static void track_connection(struct cf_server *srv, struct MHD_Connection *conn,
+                             void **socket_context, enum MHD_ConnectionNotificationCode toe,
+                             bool bootstrap)
+{
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		cf_conns_closed(*socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci || !srv->conns)
+		return;
+	struct cf_conn *c = cf_conns_opened(srv->conns, ci->connect_fd);
+	if (!c)
+		return;
+	c->bootstrap = bootstrap;
+	*socket_context = c;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t tls = ci ? ci->tls_session : NULL;
+	if (tls && gnutls_session_get_ptr(tls) == conn)
+		gnutls_handshake_set_hook_function(tls, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
+		                                   on_handshake_msg);
+	else
+		cf_conns_handshake_done(c); /* no hook: the head deadline counts from accept */
+}
 
 /* Main listener. With tls.client_cert = required: MHD made the GnuTLS
  * session (with GNUTLS_CERT_REQUEST, since a trust store is given) before it
@@ -245,7 +433,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void on_connection_main(void *cls, struct MHD_Connection *conn, void **socket_context,
                                enum MHD_ConnectionNotificationCode toe)
 {
-	const struct cf_server *srv = cls;
+	struct cf_server *srv = cls;
+	track_connection(srv, conn, socket_context, toe, false);
 	if (toe != MHD_CONNECTION_NOTIFY_STARTED || srv->cfg.client_cert != CF_CLIENT_CERT_REQUIRED)
 		return;
 	const union MHD_ConnectionInfo *ci =
@@ -263,8 +452,7 @@ static void on_connection_main(void *cls, struct MHD_Connection *conn, void **so
 static void on_connection_bootstrap(void *cls, struct MHD_Connection *conn, void **socket_context,
                                     enum MHD_ConnectionNotificationCode toe)
 {
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		*socket_context = &bootstrap_marker;
+	track_connection(cls, conn, socket_context, toe, true);
 }
 
 /* Loads (or makes, at first start) the device CA; every mode uses it, since
@@ -291,6 +479,7 @@ struct listener {
 	const char *name;             /* for messages: "listen", "bootstrap listen" */
 	const char *hint;             /* prefix of the "cannot listen" reason */
 	unsigned threads;
+	unsigned mhd_limit;           /* MHD_OPTION_CONNECTION_LIMIT */
 	MHD_NotifyConnectionCallback on_connection;
 	const char *trust_pem;        /* device CA: ask for client certificates; or NULL */
 };
@@ -335,19 +524,23 @@ static cf_err start_daemon(struct cf_server *srv, const struct listener *l, cons
 		trust[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0,
 		                                    (void *)(uintptr_t)l->trust_pem };
 	struct MHD_Daemon *d = MHD_start_daemon(flags, port, NULL, NULL, on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first: it applies to what follows */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
 		MHD_OPTION_HTTPS_MEM_KEY, key_pem,
 		MHD_OPTION_HTTPS_PRIORITIES, CF_TLS_PRIORITIES,
 		MHD_OPTION_THREAD_POOL_SIZE, l->threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+		MHD_OPTION_CONNECTION_LIMIT, l->mhd_limit,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_NOTIFY_CONNECTION, l->on_connection, srv,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
-		MHD_OPTION_STRICT_FOR_CLIENT, 1,
+		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv,
+		/* 0, not 1: a request without Host, or with a space in its target,
+		 * then reaches coffred, which refuses it with a problem
+		 * (framing_checks, on_request_line) instead of MHD's HTML. */
+		MHD_OPTION_STRICT_FOR_CLIENT, 0,
 		MHD_OPTION_ARRAY, trust,
 		MHD_OPTION_END);
 	if (!d) {
@@ -361,6 +554,50 @@ static cf_err start_daemon(struct cf_server *srv, const struct listener *l, cons
 	return CF_OK;
 }
 
+/* Descriptors kept for everything but connections: the store, blobs, logs,
+ * the notifier, libraries. */
+#define FD_RESERVE 256
+/* The automatic connection cap never goes above this (memory: about 100 KiB
+ * per connection at worst, the MHD pool and the TLS session). */
+#define AUTO_MAX_CONNECTIONS 8192
+
+/* libmicrohttpd's own cap is above ours (the guard refuses at ours): its
+ * cap is split evenly between the worker threads, and connections are not. */
+static uint64_t mhd_limit_for(uint64_t max)
+{
+	return max + max / 4 + 16;
+}
+
+/* Raises the descriptor limit to its hard maximum and sets the connection
+ * cap: limits.max_connections, or (0, auto) what the descriptors allow; a
+ * configured cap the descriptors cannot hold is lowered, with a warning. */
+static void size_connections(struct cf_server *srv, unsigned threads)
+{
+	struct cf_config *cfg = &srv->cfg;
+	struct rlimit rl;
+	uint64_t fds = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			struct rlimit want = { rl.rlim_max, rl.rlim_max };
+			if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+				rl.rlim_cur = rl.rlim_max;
+		}
+		fds = rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : (uint64_t)rl.rlim_cur;
+	}
+	uint64_t room = fds > FD_RESERVE + 64 ? fds - FD_RESERVE : 64;
+	uint64_t fit = (room - 16 - threads) * 4 / 5; /* mhd_limit_for(fit) <= room */
+	if (cfg->max_connections == 0) {
+		cfg->max_connections = fit < AUTO_MAX_CONNECTIONS ? fit : AUTO_MAX_CONNECTIONS;
+		cf_log(CF_LOG_INFO, "conn", "connection cap %llu (descriptor limit %llu)",
+		       (unsigned long long)cfg->max_connections, (unsigned long long)fds);
+	} else if (cfg->max_connections > fit) {
+		cf_log(CF_LOG_WARN, "conn", "limits.max_connections = %llu lowered to %llu: the "
+		       "descriptor limit is %llu", (unsigned long long)cfg->max_connections,
+		       (unsigned long long)fit, (unsigned long long)fds);
+		cfg->max_connections = fit;
+	}
+}
+
 cf_err cf_http_start(struct cf_server *srv, const char *cert_pem, const char *key_pem,
                      char *msg, size_t cap)
 {
@@ -369,9 +606,22 @@ cf_err cf_http_start(struct cf_server *srv, const char *cert_pem, const char *ke
 	if (err)
 		return err;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = cfg->threads ? (unsigned)cfg->threads : (unsigned)(ncpu > 0 ? ncpu : 1);
+	size_connections(srv, threads);
+	const struct cf_conns_limits limits = {
+		.max = cfg->max_connections,
+		.handshake_ms = cfg->handshake_timeout_s * 1000,
+		.head_ms = cfg->head_timeout_s * 1000,
+		.idle_ms = cfg->connection_timeout_s * 1000,
+	};
+	if (!srv->conns && cf_conns_new(&limits, &srv->conns)) {
+		snprintf(msg, cap, "cannot start the connection guard");
+		return CF_ERR_IO;
+	}
 	const struct listener main_listener = {
 		.listen = cfg->listen, .name = "listen", .hint = "",
-		.threads = cfg->threads ? (unsigned)cfg->threads : (unsigned)(ncpu > 0 ? ncpu : 1),
+		.threads = threads,
+		.mhd_limit = (unsigned)mhd_limit_for(cfg->max_connections),
 		.on_connection = on_connection_main,
 		.trust_pem = cfg->client_cert != CF_CLIENT_CERT_OFF ?
 		             cf_devca_pem(cf_devca_current()) : NULL,
@@ -385,6 +635,7 @@ cf_err cf_http_start(struct cf_server *srv, const char *cert_pem, const char *ke
 	const struct listener bootstrap = {
 		.listen = cfg->client_cert_bootstrap_listen, .name = "bootstrap listen",
 		.hint = "tls.client_cert_bootstrap_listen: ", .threads = 2,
+		.mhd_limit = (unsigned)mhd_limit_for(cfg->max_connections),
 		.on_connection = on_connection_bootstrap, .trust_pem = NULL,
 	};
 	uint16_t port = 0;
@@ -414,6 +665,9 @@ void cf_http_stop(struct cf_server *srv)
 		MHD_stop_daemon(srv->daemon);
 		srv->daemon = NULL;
 	}
+	/* Every connection is closed: the guard can go. */
+	cf_conns_free(srv->conns);
+	srv->conns = NULL;
 	/* No handler runs any more: the device CA can go. */
 	struct cf_devca *ca = cf_devca_current();
 	cf_devca_set_current(NULL);

@@ -12,6 +12,7 @@ static const struct cf_route routes[] = {
 	  CF_ROUTE_PUBLIC | CF_ROUTE_OPS | CF_ROUTE_BOOTSTRAP, "ops.healthz", NULL },
 	{ "GET", "/readyz", cf_h_readyz,
 	  CF_ROUTE_PUBLIC | CF_ROUTE_OPS | CF_ROUTE_BOOTSTRAP, "ops.readyz", NULL },
+	{ "GET", "/metrics", cf_h_metrics, CF_ROUTE_PUBLIC | CF_ROUTE_OPS, "ops.metrics", NULL },
 	{ "GET", "/v1/server", cf_h_server_info,
 	  CF_ROUTE_PUBLIC | CF_ROUTE_BOOTSTRAP, "server.info", NULL },
 	{ "POST", "/v1/auth/prelogin", cf_h_auth_prelogin,

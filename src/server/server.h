@@ -26,6 +26,7 @@ struct cf_server {
 	uint64_t ip_day;
 	bool ip_day_valid;
 	struct MHD_Daemon *daemon;
+	struct cf_conns *conns;     /* connection guard (conns.c): deadlines, eviction */
 	uint16_t port;             /* the port actually bound */
 	atomic_uint_fast64_t requests;
 	atomic_uint ready_state;    /* enum in ops.c; 0 = ready */
