@@ -135,14 +135,14 @@ static bool framing_checks(struct cf_request *req, const char *version)
 {
 	struct framing f = { 0 };
 	MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, scan_header, &f);
-	const char *why = NULL, *slug = "bad-framing";
-	unsigned status = 400;
+	const char *why = NULL;
+	enum cf_problem problem = CF_P_BAD_FRAMING;
 	if (f.nul) {
 		why = "a header contains a NUL byte";
-		slug = "bad-header";
+		problem = CF_P_BAD_HEADER;
 	} else if (f.bad_name) {
 		why = "a header name is not a token (RFC 9110 5.1)";
-		slug = "bad-header";
+		problem = CF_P_BAD_HEADER;
 	} else if (f.content_length > 1)
 		why = "the request has more than one Content-Length header";
 	else if (f.host > 1)
@@ -154,12 +154,12 @@ static bool framing_checks(struct cf_request *req, const char *version)
 	else if (f.transfer_encoding > 1)
 		why = "the request has more than one Transfer-Encoding header";
 	else if (f.transfer_encoding && strcasecmp(f.te ? f.te : "", "chunked") != 0) {
-		status = 501;
+		problem = CF_P_TRANSFER_CODING;
 		why = "the only transfer coding accepted is chunked";
 	}
 	if (!why)
 		return true;
-	cf_reply_problem(&req->reply, status, slug, "%s", why);
+	cf_reply_problem(&req->reply, problem, "%s", why);
 	return false;
 }
 
@@ -291,7 +291,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		atomic_fetch_add(&srv->requests, 1);
 		*req_cls = req;
 		if (bad_target)
-			cf_reply_problem(&req->reply, 400, "bad-framing",
+			cf_reply_problem(&req->reply, CF_P_BAD_FRAMING,
 			                 "the request target contains a space or a control character");
 		if (bad_target || !early_checks(req, version)) {
 			req->processed = true;

@@ -36,6 +36,9 @@ enum cf_problem {
 	CF_P_BAD_QUERY,               /* 400 bad-query */
 	CF_P_UNEXPECTED_BODY,         /* 400 unexpected-body */
 	CF_P_MALFORMED_JSON,          /* 400 malformed-json */
+	CF_P_BAD_FRAMING,             /* 400 bad-framing */
+	CF_P_BAD_HEADER,              /* 400 bad-header */
+	CF_P_TRANSFER_CODING,         /* 501 unsupported-transfer-coding */
 	CF_P_UNAUTHENTICATED,         /* 401 unauthenticated */
 	CF_P_LOGIN_FAILED,            /* 401 login-failed */
 	CF_P_WRONG_PIN,               /* 401 wrong-pin */

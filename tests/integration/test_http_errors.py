@@ -294,8 +294,12 @@ def test_ambiguous_framing_is_refused_and_audited(server, case):
     before = db_snapshot(path)
     start = audit_size(path)
     r = raw_request(server, FRAMING[case])
-    p = assert_problem(r, 501 if case == "unknown transfer coding" else 400)
-    assert p["type"].endswith(":bad-framing") or p["type"].endswith(":bad-header"), p
+    if case == "unknown transfer coding":
+        p = assert_problem(r, 501)
+        assert p["type"].endswith(":unsupported-transfer-coding"), p
+    else:
+        p = assert_problem(r, 400)
+        assert p["type"].endswith(":bad-framing") or p["type"].endswith(":bad-header"), p
     assert db_snapshot(path) == before
     events = {e["request_id"]: e for e in audit_events_since(path, start)}
     assert events[r.header("X-Request-Id")]["outcome"] == r.status
