@@ -95,6 +95,7 @@ class World:
         self.smtp = smtp
         self.sms = sms
         self.root = None
+        self._totp_used = {}
 
     @property
     def db_path(self):
@@ -158,8 +159,6 @@ class World:
         p.token = r.json()["token"]
         p.device_id = r.json()["device_id"]
         return r.json()
-
-    _totp_used = {}
 
     def fresh_totp(self, p):
         """A TOTP code of a step not used yet for this person (codes are single use)."""

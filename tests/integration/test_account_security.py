@@ -9,6 +9,7 @@ import hmac
 import json
 import os
 import subprocess
+import threading
 import time
 
 import pytest
@@ -434,7 +435,12 @@ def test_logout_is_not_undone_by_a_concurrent_request(world):
 
 
 def test_pin_failures_and_lock_are_not_overwritten_by_a_stale_touch(make_world):
-    w = make_world("identity.attempts_delay_after = 90\nidentity.attempts_lock_after = 100\n")
+    """A request that read the session before a wrong PIN was counted must not
+    write its stale copy back after it (pin_failures back to 0, or the lock
+    lifted): each round, one wrong PIN on an idle session and a burst of
+    GET /v1/me timed around the moment the PIN failure is stored."""
+    w = make_world("server.threads = 8\nidentity.attempts_delay_after = 90\n"
+                   "identity.attempts_lock_after = 100\n")
     root = w.root
     now = int(time.time() * 1000)
 
@@ -443,25 +449,40 @@ def test_pin_failures_and_lock_are_not_overwritten_by_a_stale_touch(make_world):
         doc["locked"] = False
         doc["pin_failures"] = 0
 
-    rounds = 25
-    tokens = w.clone_sessions(root.token, rounds, edit=idle)
+    rounds = 50
+    calib, *tokens = w.clone_sessions(root.token, rounds + 1, edit=idle)
+    took = []
+    for _ in range(3):  # how long a wrong PIN takes to be answered
+        conn = w.s.connection()
+        conn.connect()
+        t0 = time.monotonic()
+        r = w.call("POST", "/v1/auth/unlock", {"pin": "000000"}, token=calib, conn=conn)
+        took.append(time.monotonic() - t0)
+        conn.close()
+        assert r.status == 401, r
+    latency = sorted(took)[1]
     lost = []
-    for t in tokens:
-        calls = [Request(w.s, "POST", "/v1/auth/unlock", {"pin": "000000"}, token=t)
-                 for _ in range(2)]
-        calls += [Request(w.s, "GET", "/v1/me", token=t) for _ in range(6)]
+    for i, t in enumerate(tokens):
+        delay = latency * (0.5 + 0.6 * (i % 10) / 10.0)
+
+        class Late(Request):
+            def __call__(self, conn):
+                time.sleep(delay)
+                return super().__call__(conn)
+
+        calls = [Request(w.s, "POST", "/v1/auth/unlock", {"pin": "000000"}, token=t)]
+        calls += [Late(w.s, "GET", "/v1/me", token=t) for _ in range(4)]
         results = parallel(calls)
         errors = [x for x in results if isinstance(x, Exception)]
         assert not errors, errors
-        wrong = sum(1 for r in results[:2]
-                    if r.status == 401 and problem_type(r).endswith("wrong-pin"))
-        assert wrong == 2, results[:2]
+        r = results[0]
+        assert r.status == 401 and problem_type(r).endswith("wrong-pin"), r
         stored = w.session_of(t)
         assert stored is not None
-        if stored.get("locked") is not True or stored.get("pin_failures") != wrong:
-            lost.append((stored.get("locked"), stored.get("pin_failures")))
-    assert lost == [], "stale touches overwrote locked/pin_failures in %d of %d rounds: %r" % (
-        len(lost), rounds, lost)
+        if stored.get("locked") is not True or stored.get("pin_failures") != 1:
+            lost.append((round(delay, 3), stored.get("locked"), stored.get("pin_failures")))
+    assert lost == [], "stale touches overwrote locked/pin_failures in %d of %d rounds " \
+        "(wrong PIN answered in %.3f s): %r" % (len(lost), rounds, latency, lost)
 
 
 # --- 8. second-factor/send -------------------------------------------------------------
