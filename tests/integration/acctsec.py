@@ -161,12 +161,16 @@ class World:
         return r.json()
 
     def fresh_totp(self, p):
-        """A TOTP code of a step not used yet for this person (codes are single use)."""
+        """A TOTP code of a step not used yet for this person (codes are single
+        use): the current step, else the next one (inside the ±1 step window)."""
+        used = self._totp_used.setdefault(p.email, set())
         while True:
-            step = int(time.time() // 30)
-            if self._totp_used.get(p.email) != step:
-                self._totp_used[p.email] = step
-                return totp(p.totp_secret)
+            now = time.time()
+            step = int(now // 30)
+            for s, at in ((step, now), (step + 1, now + 30)):
+                if s not in used:
+                    used.add(s)
+                    return totp(p.totp_secret, at=at)
             time.sleep(0.5)
 
     def enable_totp(self, p):

@@ -3,13 +3,11 @@ states the intended behaviour (DESIGN §5 and the issue) against the real
 coffred over raw HTTPS, and checks that a refused change changed nothing.
 Helpers: acctsec.py (device keys and proofs, store reads and edits,
 parallel requests released by a barrier)."""
-import base64
 import hashlib
 import hmac
 import json
 import os
 import subprocess
-import threading
 import time
 
 import pytest
@@ -237,7 +235,8 @@ def test_parallel_wrong_logins_are_evaluated_no_more_than_the_account_limit(make
 
 # --- 4. per-address limits: IPv6 /64, global hashing cap, no daily reset -----------
 
-V6_PREFIX = "fd00:c0ff:ee08:8::"
+# one /64 per test process, so two runs on one machine do not share addresses
+V6_PREFIX = "fd00:c0ff:ee08:%x::" % (os.getpid() & 0xFFFF)
 V6_HOSTS = ["%s%x" % (V6_PREFIX, 0x10 + i) for i in range(8)]
 
 
