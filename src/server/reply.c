@@ -90,6 +90,7 @@ static const struct cf_problem_info problems[CF_P_COUNT] = {
 	[CF_P_DEVICE_PENDING] = { 403, "device-pending", "Forbidden" },
 	[CF_P_CLIENT_CERTIFICATE] = { 403, "client-certificate", "Forbidden" },
 	[CF_P_ADDRESS_NOT_ALLOWED] = { 403, "address-not-allowed", "Forbidden" },
+	[CF_P_FRESH_PROOF_REQUIRED] = { 403, "fresh-proof-required", "Forbidden" },
 	[CF_P_NOT_FOUND] = { 404, "not-found", "Not Found" },
 	[CF_P_METHOD_NOT_ALLOWED] = { 405, "method-not-allowed", "Method Not Allowed" },
 	[CF_P_CONFLICT] = { 409, "conflict", "Conflict" },

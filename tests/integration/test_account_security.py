@@ -543,8 +543,10 @@ def test_totp_account_cannot_be_downgraded_to_email_or_sms(make_world, sms, meth
 def test_a_used_recovery_code_is_spent(world):
     w, root = world, world.root
     begin = w.call("POST", "/v1/auth/recover/begin", {"email": root.email}).json()
+    # the recovery brings the next code (as enrolment does): the used one is spent
     body = {"email": root.email, "recovery_auth": b64(root.recovery_auth), "salt": begin["salt"],
-            "auth_key": b64(os.urandom(32)), "bundle": b64(os.urandom(92))}
+            "auth_key": b64(os.urandom(32)), "bundle": b64(os.urandom(92)),
+            "new_recovery_auth": b64(os.urandom(32)), "new_recovery_bundle": b64(os.urandom(92))}
     r = w.call("POST", "/v1/auth/recover", body)
     assert r.status == 204, r
     rows = w.user_doc_rows(root.user_id)
