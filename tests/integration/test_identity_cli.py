@@ -209,8 +209,15 @@ def test_enrol_login_totp_lock_wipe_recover(world, tmp_path, smtp):
     # --- forgot the password: the recovery code sets a new one
     rec = secret_file(tmp_path, "recovery", recovery.lower().replace("-", " "))
     newpw = secret_file(tmp_path, "new-password", NEW_PASSWORD)
-    assert cli.ok("recover", "--email", ROOT_EMAIL, "--recovery-file", rec,
-                  "--password-file", newpw)["status"] == "password-changed"
+    recovered = cli.ok("recover", "--email", ROOT_EMAIL, "--recovery-file", rec,
+                       "--password-file", newpw)
+    assert recovered["status"] == "password-changed"
+    # the code used is spent: the recovery printed the next one
+    next_code = recovered["recovery_code"]
+    assert len(next_code) == 39 and next_code != recovery
+    r = cli.run("recover", "--email", ROOT_EMAIL, "--recovery-file", rec,
+                "--password-file", pw)
+    assert r.returncode == 6 and "recovery code" in r.stderr, r.stderr
     r = cli.run("login", "--email", ROOT_EMAIL, "--password-file", pw, "--code-file", code)
     assert r.returncode == 6, r.stderr            # the old password is gone
     # (the TOTP codes of this half-minute are used up: a code by e-mail
@@ -224,9 +231,9 @@ def test_enrol_login_totp_lock_wipe_recover(world, tmp_path, smtp):
 
     # --- a new recovery code; the old one stops working
     again = cli.ok("recovery", "regenerate", "--password-file", newpw)
-    assert again["recovery_code"] != recovery
-    r = cli.run("recover", "--email", ROOT_EMAIL, "--recovery-file", rec,
-                "--password-file", pw)
+    assert again["recovery_code"] not in (recovery, next_code)
+    r = cli.run("recover", "--email", ROOT_EMAIL, "--recovery-file",
+                secret_file(tmp_path, "recovery-next", next_code), "--password-file", pw)
     assert r.returncode == 6 and "recovery code" in r.stderr, r.stderr
     rec2 = secret_file(tmp_path, "recovery2", again["recovery_code"])
     assert cli.ok("recover", "--email", ROOT_EMAIL, "--recovery-file", rec2,

@@ -397,8 +397,6 @@ static cf_err password_write(struct cf_audit_tx *atx, struct cf_request *req)
 		err = cf_eph_save(atx->tx, "session", req->session_key, req->session,
 		                  (uint64_t)cf_jint(req->session, "expires_ms"));
 	}
-	if (!err)
-		notify_change(req, &c->user, "password");
 	return err;
 }
 
@@ -577,14 +575,10 @@ const struct cf_spec cf_spec_recover = CF_SPEC_BIND(rec_fields, struct rec_args)
 
 static cf_err recover_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
-	struct acct_ctx *c = req->ctx;
 	cf_err err = CF_OK;
 	if (!recover_counted(atx, req, CF_ARGS(req, struct rec_args)->email, &err))
 		return err;
-	err = save_204(atx, req);
-	if (!err)
-		notify_change(req, &c->user, "password (with the recovery code, now replaced)");
-	return err;
+	return save_204(atx, req);
 }
 
 /* A new password with the recovery code. The code is spent: the request
