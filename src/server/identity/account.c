@@ -20,6 +20,7 @@ struct acct_ctx {
 	bool ok;
 	uint64_t step;
 	bool key_proof;         /* an auth_key was checked: a password attempt */
+	char account[65];       /* the password counters' key, as login's */
 	const char *changed;    /* what a sensitive change changed, for the notice */
 };
 
@@ -89,6 +90,16 @@ static bool verify_key(const uint8_t key[32], const char *hash)
 
 /* --- fresh proof and notice of sensitive changes ------------------------------- */
 
+/* Password attempts are counted per account under the key login uses (hex
+ * SHA-256 of the normalised e-mail), so guesses made here and at login
+ * share one counter. */
+static void password_account(struct acct_ctx *c)
+{
+	char norm[256];
+	cf_email_normalise(norm, sizeof(norm), c->user.email ? c->user.email : c->user.id);
+	cf_sha256_hex(c->account, norm, strlen(norm));
+}
+
 /* Changing a second factor, the phone, the recovery code or the PIN needs a
  * fresh proof (DESIGN §5.3): the current auth_key (all zero: not given, as
  * an absent optional field binds to zero), or a session whose second factor
@@ -100,7 +111,8 @@ static bool fresh_proof(struct cf_request *req, struct acct_ctx *c, const uint8_
 {
 	c->changed = changed;
 	if (!sodium_is_zero(auth_key, 32)) {
-		if (!cf_attempts_allowed(req, CF_ATT_PASSWORD, req->who.id))
+		password_account(c);
+		if (!cf_attempts_allowed(req, CF_ATT_PASSWORD, c->account))
 			return false;
 		c->key_proof = true;
 		c->ok = verify_key(auth_key, c->user.auth_hash);
@@ -145,7 +157,7 @@ static cf_err sensitive_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct acct_ctx *c = req->ctx;
 	if (c->key_proof) {
-		cf_err err = cf_attempts_record(atx, req, CF_ATT_PASSWORD, req->who.id, c->ok);
+		cf_err err = cf_attempts_record(atx, req, CF_ATT_PASSWORD, c->account, c->ok);
 		if (err)
 			return err;
 	}
@@ -381,7 +393,7 @@ const struct cf_spec cf_spec_password = CF_SPEC_BIND(pw_fields, struct pw_args);
 static cf_err password_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct acct_ctx *c = req->ctx;
-	cf_err err = cf_attempts_record(atx, req, CF_ATT_PASSWORD, req->who.id, c->ok);
+	cf_err err = cf_attempts_record(atx, req, CF_ATT_PASSWORD, c->account, c->ok);
 	if (err)
 		return err;
 	if (!c->ok) {
@@ -403,7 +415,10 @@ static cf_err password_write(struct cf_audit_tx *atx, struct cf_request *req)
 void cf_h_password(struct cf_request *req)
 {
 	struct acct_ctx *c = acct_load(req, req->who.id);
-	if (!c || !cf_attempts_allowed(req, CF_ATT_PASSWORD, req->who.id))
+	if (!c)
+		return;
+	password_account(c);
+	if (!cf_attempts_allowed(req, CF_ATT_PASSWORD, c->account))
 		return;
 	const struct pw_args *a = CF_ARGS(req, struct pw_args);
 	c->ok = verify_key(a->auth_key, c->user.auth_hash);
