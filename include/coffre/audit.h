@@ -220,4 +220,18 @@ cf_err cf_audit_check_event(const struct cf_audit_checkpoint *checkpoint,
                             const uint8_t (*proof)[CF_AUDIT_HASH_BYTES],
                             size_t proof_len, struct cf_audit_error *error);
 
+/* One registration of a key log answer (GET /v1/keys/{kind}/{owner}/log
+ * ?size=checkpoint->size): {"key_hash", "index", "leaf_hash", "proof"}.
+ * CF_OK when key_hash is the SHA-256 of key (the key the server handed
+ * out) and the proof shows leaf_hash at index in the checkpoint's tree
+ * (verified before: cf_audit_checkpoint_*). The public answer carries no
+ * event, so the leaf's bytes are not checked here: those allowed to read
+ * the event (GET /v1/audit/events) check it with cf_audit_check_event.
+ * Errors: CF_ERR_CRYPTO/CF_AUDIT_FAIL_MALFORMED (shape),
+ * CF_ERR_CRYPTO/CF_AUDIT_FAIL_EVENT (another key, or a leaf outside the
+ * tree; error->index = index). */
+cf_err cf_audit_check_key_registration(
+	const struct cf_audit_checkpoint *checkpoint, const json_t *registration,
+	const unsigned char *key, size_t key_len, struct cf_audit_error *error);
+
 #endif

@@ -1,19 +1,84 @@
 /* The account of the logged-in user, and its recovery:
  *   coffre totp enable [--code-file F] | totp confirm [--code-file F]
- *             | totp disable
+ *             | totp disable [--password-file P]
  *   coffre recovery regenerate [--password-file P]
  *   coffre recover --email E [--recovery-file F] [--password-file P]
  *   coffre password [--password-file P] [--new-password-file N]
- *   coffre pin [--pin-file F]
- *   coffre phone NUMBER
+ *   coffre pin [--pin-file F] [--password-file P]
+ *   coffre phone NUMBER [--password-file P]
  * Secrets as everywhere: files (mode 0600), else standard input (one line
- * each, in the order of the options above), else prompts. */
+ * each, in the order of the options above), else prompts.
+ * totp disable, pin and phone need a fresh proof (DESIGN §5.3): with
+ * --password-file, the password's auth_key goes at once; without, the
+ * change is sent alone (enough within 5 minutes of the login's second
+ * factor) and, if the server asks for a fresh proof, the password is read
+ * (next line of standard input, or a prompt) and the change sent again. */
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "cli/identity_cli.h"
+
+/* A change that takes an optional password (the fresh proof). */
+typedef cf_err (*proof_change)(cf_client *client, const void *arg,
+                               const char *password, size_t len,
+                               struct cf_id_problem *problem);
+
+/* Runs change as the comment at the top says; CLI_CONTINUE when done. */
+static int with_fresh_proof(const struct cli *cli, cf_client *client,
+                            const char *pw_file, proof_change change,
+                            const void *arg)
+{
+	struct cf_id_problem problem;
+	char *pw = NULL;
+	size_t len = 0;
+	int rc;
+	if (pw_file) {
+		rc = idc_secret(pw_file, "--password-file", "password",
+		                "Password: ", false, &pw, &len);
+		if (rc != CLI_CONTINUE)
+			return rc;
+	}
+	cf_err err = change(client, arg, pw, len, &problem);
+	if (err && !pw && strcmp(problem.type, "fresh-proof-required") == 0) {
+		rc = idc_secret(NULL, "--password-file", "password",
+		                "Password (this change needs a fresh proof): ",
+		                false, &pw, &len);
+		if (rc != CLI_CONTINUE)
+			return rc;
+		err = change(client, arg, pw, len, &problem);
+	}
+	cli_secret_free(pw);
+	return err ? idc_fail(cli, err, &problem) : CLI_CONTINUE;
+}
+
+static cf_err totp_disable_change(cf_client *client, const void *arg,
+                                  const char *pw, size_t len,
+                                  struct cf_id_problem *problem)
+{
+	(void)arg;
+	return cf_totp_disable(client, pw, len, problem);
+}
+
+struct pin_arg {
+	const char *pin;
+	size_t len;
+};
+
+static cf_err pin_change(cf_client *client, const void *arg, const char *pw,
+                         size_t len, struct cf_id_problem *problem)
+{
+	const struct pin_arg *a = arg;
+	return cf_pin_change(client, a->pin, a->len, pw, len, problem);
+}
+
+static cf_err phone_change(cf_client *client, const void *arg,
+                           const char *pw, size_t len,
+                           struct cf_id_problem *problem)
+{
+	return cf_phone_set(client, arg, pw, len, problem);
+}
 
 static int print_status(const struct cli *cli, const char *status,
                         const char *text)
@@ -34,7 +99,7 @@ static int print_status(const struct cli *cli, const char *status,
 static const char totp_usage[] =
 	"usage: coffre totp enable [--code-file F]\n"
 	"       coffre totp confirm [--code-file F]\n"
-	"       coffre totp disable\n"
+	"       coffre totp disable [--password-file P]\n"
 	"  enable: asks the server for a TOTP secret, prints it and its "
 	"otpauth://\n"
 	"    URI (with --json: {\"secret\",\"uri\"} at once), then waits for "
@@ -44,7 +109,11 @@ static const char totp_usage[] =
 	"  confirm: the second half of enable, for scripts that add the app "
 	"between\n"
 	"    two commands.\n"
-	"  disable: back to codes by e-mail or SMS.\n";
+	"  disable: back to codes by e-mail or SMS. Needs a fresh proof: "
+	"within 5\n"
+	"    minutes of your login, nothing more; later your password (from "
+	"P,\n"
+	"    standard input or a prompt).\n";
 
 static int totp_confirm(struct cli *cli, cf_client *client,
                         const char *code_file, bool quiet)
@@ -68,13 +137,14 @@ static int totp_confirm(struct cli *cli, cf_client *client,
 
 int cli_cmd_totp(struct cli *cli, int argc, char **argv)
 {
-	const char *code_file = NULL;
+	const char *code_file = NULL, *pw_file = NULL;
 	const struct idc_opt opts[] = {
 		{ "--code-file", NULL, &code_file, NULL, NULL },
+		{ "--password-file", NULL, &pw_file, NULL, NULL },
 	};
 	const char *sub[1] = { NULL };
 	size_t n = 0;
-	int rc = idc_parse("totp", totp_usage, argc, argv, 1, opts, 1, sub, 1,
+	int rc = idc_parse("totp", totp_usage, argc, argv, 1, opts, 2, sub, 1,
 	                   &n);
 	if (rc != CLI_CONTINUE)
 		return rc;
@@ -92,14 +162,18 @@ int cli_cmd_totp(struct cli *cli, int argc, char **argv)
 	}
 	if (disable && code_file)
 		return cli_fail(CLI_EXIT_USAGE, "totp disable takes no code");
+	if (!disable && pw_file)
+		return cli_fail(CLI_EXIT_USAGE, "only totp disable takes "
+		                "--password-file");
 	cf_client *client = NULL;
 	if ((rc = cli_client(cli, &client)) != CLI_CONTINUE)
 		return rc;
 	struct cf_id_problem problem;
 	if (disable) {
-		cf_err err = cf_totp_disable(client, &problem);
-		if (err)
-			return idc_fail(cli, err, &problem);
+		rc = with_fresh_proof(cli, client, pw_file, totp_disable_change,
+		                      NULL);
+		if (rc != CLI_CONTINUE)
+			return rc;
 		return print_status(cli, "totp-disabled", "TOTP disabled.");
 	}
 	if (confirm)
@@ -206,7 +280,10 @@ static const char recover_usage[] =
 	"your keys\n"
 	"  here; they are sealed again with the new password (from P, the "
 	"next line\n"
-	"  of standard input, or a prompt asked twice). Then log in.\n";
+	"  of standard input, or a prompt asked twice). The code used is "
+	"spent: a new\n"
+	"  one is printed, once. Every session of the account ends; then log "
+	"in.\n";
 
 int cli_cmd_recover(struct cli *cli, int argc, char **argv)
 {
@@ -225,7 +302,7 @@ int cli_cmd_recover(struct cli *cli, int argc, char **argv)
 	cf_client *client = NULL;
 	if ((rc = cli_client(cli, &client)) != CLI_CONTINUE)
 		return rc;
-	char *code = NULL, *password = NULL;
+	char *code = NULL, *password = NULL, *new_code = NULL;
 	size_t code_len = 0, pw_len = 0;
 	cf_recovery *rec = NULL;
 	rc = idc_secret(rec_file, "--recovery-file", "recovery code",
@@ -242,14 +319,24 @@ int cli_cmd_recover(struct cli *cli, int argc, char **argv)
 	                "New password: ", true, &password, &pw_len);
 	if (rc != CLI_CONTINUE)
 		goto out;
-	err = cf_recover_finish(client, rec, password, pw_len, &problem);
+	err = cf_recover_finish(client, rec, password, pw_len, &new_code,
+	                        &problem);
 	if (err) {
 		rc = idc_fail(cli, err, &problem);
 		goto out;
 	}
-	rc = print_status(cli, "password-changed", "New password set; your "
-	                  "keys are the same. Log in with 'coffre login'.");
+	json_t *doc = json_pack("{s:s}", "status", "password-changed");
+	if (!doc) {
+		rc = cli_fail(CLI_EXIT_FAILURE, "the password was changed, but "
+		              "out of memory to show the new recovery code");
+		goto out;
+	}
+	rc = idc_print_recovery(cli, new_code, doc, "New password set; your "
+	                        "keys are the same. Log in with 'coffre "
+	                        "login'.\nThe recovery code you used no "
+	                        "longer works; here is the new one.");
 out:
+	cf_secret_free(new_code);
 	cli_secret_free(password);
 	cf_recovery_free(rec);
 	return rc;
@@ -303,18 +390,22 @@ int cli_cmd_password(struct cli *cli, int argc, char **argv)
 /* --- pin, phone --------------------------------------------------------------------- */
 
 static const char pin_usage[] =
-	"usage: coffre pin [--pin-file F]\n"
+	"usage: coffre pin [--pin-file F] [--password-file P]\n"
 	"  Set a new PIN (4 to 12 digits; from F, standard input, or a "
 	"prompt asked\n"
-	"  twice).\n";
+	"  twice). Needs a fresh proof: within 5 minutes of your login, "
+	"nothing more;\n"
+	"  later your password (from P, the next line of standard input, or "
+	"a prompt).\n";
 
 int cli_cmd_pin(struct cli *cli, int argc, char **argv)
 {
-	const char *pin_file = NULL;
+	const char *pin_file = NULL, *pw_file = NULL;
 	const struct idc_opt opts[] = {
 		{ "--pin-file", NULL, &pin_file, NULL, NULL },
+		{ "--password-file", NULL, &pw_file, NULL, NULL },
 	};
-	int rc = idc_parse("pin", pin_usage, argc, argv, 1, opts, 1, NULL, 0,
+	int rc = idc_parse("pin", pin_usage, argc, argv, 1, opts, 2, NULL, 0,
 	                   NULL);
 	if (rc != CLI_CONTINUE)
 		return rc;
@@ -327,24 +418,30 @@ int cli_cmd_pin(struct cli *cli, int argc, char **argv)
 	                &pin, &len);
 	if (rc != CLI_CONTINUE)
 		return rc;
-	struct cf_id_problem problem;
-	cf_err err = cf_pin_change(client, pin, len, &problem);
+	const struct pin_arg arg = { pin, len };
+	rc = with_fresh_proof(cli, client, pw_file, pin_change, &arg);
 	cli_secret_free(pin);
-	if (err)
-		return idc_fail(cli, err, &problem);
+	if (rc != CLI_CONTINUE)
+		return rc;
 	return print_status(cli, "pin-changed", "PIN changed.");
 }
 
 static const char phone_usage[] =
-	"usage: coffre phone NUMBER\n"
+	"usage: coffre phone NUMBER [--password-file P]\n"
 	"  Set the phone number for codes by SMS, in international form "
-	"(+33612345678).\n";
+	"(+33612345678).\n"
+	"  Needs a fresh proof: within 5 minutes of your login, nothing "
+	"more; later\n"
+	"  your password (from P, standard input, or a prompt).\n";
 
 int cli_cmd_phone(struct cli *cli, int argc, char **argv)
 {
-	const char *number[1] = { NULL };
+	const char *number[1] = { NULL }, *pw_file = NULL;
+	const struct idc_opt opts[] = {
+		{ "--password-file", NULL, &pw_file, NULL, NULL },
+	};
 	size_t n = 0;
-	int rc = idc_parse("phone", phone_usage, argc, argv, 1, NULL, 0,
+	int rc = idc_parse("phone", phone_usage, argc, argv, 1, opts, 1,
 	                   number, 1, &n);
 	if (rc != CLI_CONTINUE)
 		return rc;
@@ -354,9 +451,8 @@ int cli_cmd_phone(struct cli *cli, int argc, char **argv)
 	cf_client *client = NULL;
 	if ((rc = cli_client(cli, &client)) != CLI_CONTINUE)
 		return rc;
-	struct cf_id_problem problem;
-	cf_err err = cf_phone_set(client, number[0], &problem);
-	if (err)
-		return idc_fail(cli, err, &problem);
+	rc = with_fresh_proof(cli, client, pw_file, phone_change, number[0]);
+	if (rc != CLI_CONTINUE)
+		return rc;
 	return print_status(cli, "phone-changed", "Phone number changed.");
 }

@@ -23,16 +23,19 @@ static const struct cli_command commands[] = {
 	  "reopen a session locked after idle time, with the PIN" },
 	{ "logout", cli_cmd_logout, "", "end the session of this device" },
 	{ "me", cli_cmd_me, "", "show who you are logged in as" },
-	{ "totp", cli_cmd_totp, "enable|confirm|disable [--code-file F]",
+	{ "totp", cli_cmd_totp, "enable|confirm|disable [--code-file F] "
+	  "[--password-file P]",
 	  "turn codes from an authenticator app on or off" },
 	{ "recovery", cli_cmd_recovery, "regenerate [--password-file P]",
 	  "replace your recovery code (the old one stops working)" },
 	{ "recover", cli_cmd_recover, "--email E [--recovery-file F] "
-	  "[--password-file P]", "set a new password with your recovery code" },
+	  "[--password-file P]", "set a new password with your recovery code "
+	  "(prints the next code)" },
 	{ "password", cli_cmd_password, "[--password-file P] "
 	  "[--new-password-file N]", "change your password" },
-	{ "pin", cli_cmd_pin, "[--pin-file F]", "change your PIN" },
-	{ "phone", cli_cmd_phone, "NUMBER",
+	{ "pin", cli_cmd_pin, "[--pin-file F] [--password-file P]",
+	  "change your PIN" },
+	{ "phone", cli_cmd_phone, "NUMBER [--password-file P]",
 	  "set the phone number for codes by SMS" },
 	{ "device", cli_cmd_device, "certificate",
 	  "get or renew this device's TLS client certificate" },

@@ -71,12 +71,25 @@ cf_err cf_recover_begin(cf_client *client, const char *email,
 		return err;
 	static const char what[] = "recover/begin";
 	uint8_t sealed[CF_BUNDLE_SEALED_BYTES];
-	if (!cf_answer_id(doc, "user_id", r->user_id) || !cf_id_raw(r->user_id, r->uid))
-		return cf_answer_bad(c, p, what, "user_id");
 	if (!cf_answer_b64(doc, "recovery_bundle", sealed, sizeof sealed))
 		return cf_answer_bad(c, p, what, "recovery_bundle");
 	if ((err = cf_answer_kdf(c, p, doc, what, &r->kdf)))
 		return err;
+	/* The user id (the bundle's AAD) comes only to the holder of the
+	 * code: recover/begin answers all addresses alike. */
+	CF_B64(b_rauth);
+	cf_b64_of(&b_rauth, r->recovery_auth, CF_ID_KEY_BYTES);
+	CF_AUTO_SECRET_JSON *vbody = json_pack("{s:s, s:s}", "email", email,
+	                                       "recovery_auth", b_rauth.text);
+	CF_AUTO_SECRET_JSON *vdoc = NULL;
+	if ((err = cf_call(c, p, &(const struct cf_call){
+		.method = "POST", .path = "/v1/auth/recover/verify",
+		.has_body = true, .body = vbody, .answer = CF_ANSWER_OBJECT },
+		&vdoc)))
+		return err;
+	if (!cf_answer_id(vdoc, "user_id", r->user_id) ||
+	    !cf_id_raw(r->user_id, r->uid))
+		return cf_answer_bad(c, p, "recover/verify", "user_id");
 	/* An unknown address gets a fake answer that no code opens: both
 	 * read the same. */
 	if (cf_bundle_open(&r->keys, sealed, sizeof sealed, rec_kek, r->uid))
@@ -90,44 +103,87 @@ cf_err cf_recover_begin(cf_client *client, const char *email,
 	return CF_OK;
 }
 
+/* A new recovery code for keys: its text (CF_RECOVERY_TEXT_LEN + 1 bytes of
+ * sodium_malloc'ed memory, into *ret_text), its recovery_auth and the keys
+ * sealed with its kek (AAD uid), as at enrolment. */
+static cf_err new_recovery_code(const struct cf_identity_keys *keys,
+                                const uint8_t uid[CF_ID_BYTES_RAW],
+                                char **ret_text,
+                                uint8_t ret_rauth[CF_ID_KEY_BYTES],
+                                uint8_t ret_rbundle[CF_BUNDLE_SEALED_BYTES])
+{
+	CF_SECRET_KEY(rec_kek);
+	CF_AUTO_SODIUM char *text = sodium_malloc(CF_RECOVERY_TEXT_LEN + 1);
+	CF_AUTO_SODIUM uint8_t *code = sodium_malloc(CF_RECOVERY_CODE_BYTES);
+	if (!text || !code)
+		return CF_ERR_NOMEM;
+	cf_err err = cf_random_bytes(code, CF_RECOVERY_CODE_BYTES);
+	if (!err)
+		err = cf_id_recovery_keys(ret_rauth, rec_kek, code);
+	if (!err)
+		err = cf_recovery_code_format(text, code);
+	if (!err)
+		err = cf_bundle_seal(ret_rbundle, keys, rec_kek, uid);
+	if (err) {
+		sodium_memzero(ret_rauth, CF_ID_KEY_BYTES);
+		return err;
+	}
+	*ret_text = text;
+	text = NULL;
+	return CF_OK;
+}
+
 cf_err cf_recover_finish(cf_client *client, cf_recovery *rec,
                          const char *new_password, size_t len,
-                         struct cf_id_problem *problem)
+                         char **ret_code, struct cf_id_problem *problem)
 {
 	cf_client *c = client;
 	struct cf_id_problem *p = problem;
 	cf_err err = cf_call_start(c, p);
-	if (err || !rec)
+	if (err || !rec || !ret_code)
 		return CF_ERR_INVALID;
 	if ((err = cf_check_new_password(c, p, new_password, len)))
 		return err;
 	CF_SECRET_KEY(auth_key);
 	CF_SECRET_KEY(kek);
-	uint8_t bundle[CF_BUNDLE_SEALED_BYTES];
+	CF_SECRET_KEY(new_rauth);
+	CF_AUTO_SODIUM char *text = NULL;
+	uint8_t bundle[CF_BUNDLE_SEALED_BYTES], rbundle[CF_BUNDLE_SEALED_BYTES];
 	err = cf_id_password_keys(auth_key, kek, new_password, len, &rec->kdf);
 	if (!err)
 		err = cf_bundle_seal(bundle, &rec->keys, kek, rec->uid);
+	/* The code used here is spent: the next one goes with the request. */
+	if (!err)
+		err = new_recovery_code(&rec->keys, rec->uid, &text, new_rauth,
+		                        rbundle);
 	if (err)
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, err,
 		                    "cannot derive or seal the keys: %s",
 		                    cf_strerror(err));
 	CF_B64(b_rauth);
 	CF_B64(b_auth);
+	CF_B64(b_new_rauth);
 	cf_b64_of(&b_rauth, rec->recovery_auth, CF_ID_KEY_BYTES);
 	cf_b64_of(&b_auth, auth_key, sizeof auth_key);
+	cf_b64_of(&b_new_rauth, new_rauth, sizeof new_rauth);
 	char b_salt[32], b_bundle[CF_B64_BUNDLE_LEN + 1];
+	char b_rbundle[CF_B64_BUNDLE_LEN + 1];
 	cf_b64url_encode(b_salt, sizeof b_salt, rec->kdf.salt,
 	                 sizeof rec->kdf.salt);
 	cf_b64url_encode(b_bundle, sizeof b_bundle, bundle, sizeof bundle);
-	CF_AUTO_SECRET_JSON *body = json_pack("{s:s, s:s, s:s, s:s, s:s}",
-	                            "email", rec->email,
-	                            "recovery_auth", b_rauth.text,
-	                            "salt", b_salt, "auth_key", b_auth.text,
-	                            "bundle", b_bundle);
+	cf_b64url_encode(b_rbundle, sizeof b_rbundle, rbundle, sizeof rbundle);
+	CF_AUTO_SECRET_JSON *body = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "email", rec->email,
+		"recovery_auth", b_rauth.text, "salt", b_salt,
+		"auth_key", b_auth.text, "bundle", b_bundle,
+		"new_recovery_auth", b_new_rauth.text,
+		"new_recovery_bundle", b_rbundle);
 	if ((err = cf_call(c, p, &(const struct cf_call){
 		.method = "POST", .path = "/v1/auth/recover",
 		.has_body = true, .body = body }, NULL)))
 		return err;
+	*ret_code = text;
+	text = NULL;
 	/* The profile's copy of this user's bundle is sealed with the old
 	 * kek: drop it (the next login stores the new one). */
 	uint8_t stale[CF_BUNDLE_SEALED_BYTES];
@@ -254,11 +310,9 @@ cf_err cf_recovery_code_regenerate(cf_client *client, const char *password,
 	struct cf_stored_session s = { .token = NULL };
 	CF_SECRET_KEY(auth);
 	CF_SECRET_KEY(rec_auth);
-	CF_SECRET_KEY(rec_kek);
 	CF_AUTO_KEYS *keys = NULL;
-	CF_AUTO_SODIUM char *text =
-		sodium_malloc(CF_RECOVERY_TEXT_LEN + 1);
-	if (!text || cf_identity_keys_new(&keys))
+	CF_AUTO_SODIUM char *text = NULL;
+	if (cf_identity_keys_new(&keys))
 		return cf_call_nomem(c, p);
 	if ((err = open_own_keys(c, p, password, len, &s, auth, keys)))
 		return err;
@@ -266,28 +320,22 @@ cf_err cf_recovery_code_regenerate(cf_client *client, const char *password,
 	(void)cf_id_raw(s.info.user_id, uid);
 	cf_stored_session_clear(&s);
 
-	uint8_t *code = sodium_malloc(CF_RECOVERY_CODE_BYTES);
 	uint8_t rbundle[CF_BUNDLE_SEALED_BYTES];
-	err = code ? cf_random_bytes(code, CF_RECOVERY_CODE_BYTES) :
-	             CF_ERR_NOMEM;
-	if (!err)
-		err = cf_id_recovery_keys(rec_auth, rec_kek, code);
-	if (!err)
-		err = cf_recovery_code_format(text, code);
-	if (!err)
-		err = cf_bundle_seal(rbundle, keys, rec_kek, uid);
-	if (code)
-		sodium_free(code);
+	err = new_recovery_code(keys, uid, &text, rec_auth, rbundle);
 	if (err)
 		return cf_call_fail(c, p, CF_ID_FAIL_OTHER, err,
 		                    "cannot make the recovery code: %s",
 		                    cf_strerror(err));
 	CF_B64(b_rauth);
+	CF_B64(b_auth);
 	cf_b64_of(&b_rauth, rec_auth, sizeof rec_auth);
+	cf_b64_of(&b_auth, auth, sizeof auth);
 	char b_rbundle[CF_B64_BUNDLE_LEN + 1];
 	cf_b64url_encode(b_rbundle, sizeof b_rbundle, rbundle, sizeof rbundle);
-	CF_AUTO_SECRET_JSON *body = json_pack("{s:s, s:s}", "recovery_auth",
-	                            b_rauth.text, "recovery_bundle", b_rbundle);
+	/* The password's auth_key is the fresh proof the change needs. */
+	CF_AUTO_SECRET_JSON *body = json_pack("{s:s, s:s, s:s}", "recovery_auth",
+	                            b_rauth.text, "recovery_bundle", b_rbundle,
+	                            "auth_key", b_auth.text);
 	if ((err = cf_call(c, p, &(const struct cf_call){
 		.method = "POST", .path = "/v1/me/recovery-code",
 		.auth = CF_CALL_SESSION, .has_body = true, .body = body }, NULL)))
@@ -335,23 +383,69 @@ cf_err cf_totp_confirm(cf_client *client, const char *code, size_t len,
 		.has_body = true, .body = body }, NULL);
 }
 
-cf_err cf_totp_disable(cf_client *client, struct cf_id_problem *problem)
+/* The fresh proof of a sensitive change (DESIGN §5.3), when a password is
+ * given: its auth_key, once the password opens this device's key bundle
+ * (a wrong password is told here, and costs no attempt on the server).
+ * Without one, the server takes a second factor passed in the last 5
+ * minutes, or answers 403 fresh-proof-required. */
+static cf_err add_proof(cf_client *c, struct cf_id_problem *p,
+                        const char *password, size_t len, json_t *body)
+{
+	if (!password)
+		return CF_OK;
+	struct cf_stored_session s = { .token = NULL };
+	CF_SECRET_KEY(auth);
+	CF_AUTO_KEYS *keys = NULL;
+	if (cf_identity_keys_new(&keys))
+		return cf_call_nomem(c, p);
+	cf_err err = open_own_keys(c, p, password, len, &s, auth, keys);
+	if (err)
+		return err;
+	cf_stored_session_clear(&s);
+	CF_B64(b_auth);
+	cf_b64_of(&b_auth, auth, sizeof auth);
+	if (!body || json_object_set_new(body, "auth_key",
+	                                 json_string(b_auth.text)))
+		return cf_call_nomem(c, p);
+	return CF_OK;
+}
+
+cf_err cf_totp_disable(cf_client *client, const char *password, size_t len,
+                       struct cf_id_problem *problem)
 {
 	cf_err err = cf_call_start(client, problem);
 	if (err)
 		return err;
+	CF_AUTO_SECRET_JSON *body = password ? json_object() : NULL;
+	if ((err = add_proof(client, problem, password, len, body)))
+		return err;
 	return cf_call(client, problem, &(const struct cf_call){
 		.method = "DELETE", .path = "/v1/me/totp",
-		.auth = CF_CALL_SESSION }, NULL);
+		.auth = CF_CALL_SESSION, .has_body = body != NULL,
+		.body = body }, NULL);
 }
 
 cf_err cf_pin_change(cf_client *client, const char *pin, size_t len,
+                     const char *password, size_t password_len,
                      struct cf_id_problem *problem)
 {
-	return cf_send_pin(client, problem, "/v1/me/pin", pin, len);
+	cf_client *c = client;
+	cf_err err = cf_call_start(c, problem);
+	if (err)
+		return err;
+	if ((err = cf_check_pin(c, problem, pin, len)))
+		return err;
+	CF_AUTO_SECRET_JSON *body = json_pack("{s:o}", "pin",
+	                                      json_stringn(pin, len));
+	if ((err = add_proof(c, problem, password, password_len, body)))
+		return err;
+	return cf_call(c, problem, &(const struct cf_call){
+		.method = "POST", .path = "/v1/me/pin", .auth = CF_CALL_SESSION,
+		.has_body = true, .body = body }, NULL);
 }
 
 cf_err cf_phone_set(cf_client *client, const char *phone,
+                    const char *password, size_t password_len,
                     struct cf_id_problem *problem)
 {
 	cf_client *c = client;
@@ -363,6 +457,8 @@ cf_err cf_phone_set(cf_client *client, const char *phone,
 		                    "a phone number is '+' and 8 to 15 digits "
 		                    "(E.164, e.g. +33612345678)");
 	CF_AUTO_SECRET_JSON *body = json_pack("{s:s}", "phone", phone);
+	if ((err = add_proof(c, problem, password, password_len, body)))
+		return err;
 	return cf_call(c, problem, &(const struct cf_call){
 		.method = "PUT", .path = "/v1/me/phone", .auth = CF_CALL_SESSION,
 		.has_body = true, .body = body }, NULL);

@@ -15,6 +15,7 @@
 #include "audit/checkpoint.h"
 #include "client/answer.h"
 #include "client/internal.h"
+#include "crypto/crypto.h"
 #include "crypto/merkle.h"
 #include "util/encoding.h"
 
@@ -546,6 +547,67 @@ cf_err cf_audit_check_event(const struct cf_audit_checkpoint *checkpoint,
 		            "verify against the checkpoint (size %" PRIu64
 		            ", root %s): the event was altered or the log "
 		            "forked", index, checkpoint->size, r);
+	}
+	return CF_OK;
+}
+
+cf_err cf_audit_check_key_registration(
+	const struct cf_audit_checkpoint *checkpoint, const json_t *registration,
+	const unsigned char *key, size_t key_len, struct cf_audit_error *error)
+{
+	error_clear(error);
+	const enum cf_audit_failure M = CF_AUDIT_FAIL_MALFORMED;
+	const json_t *reg = registration;
+	uint64_t index = 0;
+	if (!checkpoint || !json_is_object(reg) ||
+	    !cf_answer_u64(json_object_get(reg, "index"), &index))
+		return fail(error, CF_ERR_CRYPTO, M, 0, "the key registration "
+		            "has no whole number \"index\"");
+	const json_t *kh = json_object_get(reg, "key_hash");
+	const json_t *lh = json_object_get(reg, "leaf_hash");
+	uint8_t got[CF_AUDIT_HASH_BYTES], want[CF_AUDIT_HASH_BYTES];
+	uint8_t leaf[CF_AUDIT_HASH_BYTES];
+	size_t llen = 0;
+	if (!json_is_string(kh) || json_string_length(kh) != 64 ||
+	    cf_hex_decode(got, sizeof got, json_string_value(kh), 64) != CF_OK)
+		return fail(error, CF_ERR_CRYPTO, M, index, "registration %"
+		            PRIu64 ": \"key_hash\" is not 64 hex digits", index);
+	if (!json_is_string(lh) ||
+	    cf_b64url_decode(leaf, sizeof leaf, &llen, json_string_value(lh),
+	                     json_string_length(lh)) != CF_OK ||
+	    llen != sizeof leaf)
+		return fail(error, CF_ERR_CRYPTO, M, index, "registration %"
+		            PRIu64 ": \"leaf_hash\" is not a 32-byte hash in "
+		            "base64url", index);
+	/* The proof list, checked as an inclusion answer's. */
+	json_t *doc = json_pack("{s:I, s:I, s:O?}", "index", (json_int_t)index,
+	                        "size", (json_int_t)checkpoint->size, "proof",
+	                        json_object_get(reg, "proof"));
+	if (!doc)
+		return fail(error, CF_ERR_NOMEM, CF_AUDIT_FAIL_NONE, index,
+		            "out of memory");
+	uint8_t proof[CF_AUDIT_PROOF_MAX][CF_AUDIT_HASH_BYTES];
+	size_t plen = 0;
+	cf_err err = cf_audit_parse_proof(doc, "index", index, "size",
+	                                  checkpoint->size, proof, &plen, error);
+	json_decref(doc);
+	if (err)
+		return err;
+	cf_sha256(want, key, key_len);
+	if (sodium_memcmp(got, want, sizeof got) != 0)
+		return fail(error, CF_ERR_CRYPTO, CF_AUDIT_FAIL_EVENT, index,
+		            "registration %" PRIu64 " is of another key: the "
+		            "server handed out a key its log does not hold",
+		            index);
+	if (cf_merkle_verify_inclusion(leaf, index, checkpoint->size,
+	                               (const uint8_t (*)[CF_AUDIT_HASH_BYTES])proof,
+	                               plen, checkpoint->root) != CF_OK) {
+		char r[HEX_ROOT];
+		hex_root(r, checkpoint->root);
+		return fail(error, CF_ERR_CRYPTO, CF_AUDIT_FAIL_EVENT, index,
+		            "registration %" PRIu64 ": its inclusion proof does "
+		            "not verify against the checkpoint (size %" PRIu64
+		            ", root %s)", index, checkpoint->size, r);
 	}
 	return CF_OK;
 }

@@ -91,6 +91,8 @@ static bool stage_body(struct cf_request *req)
 		}
 		return true;
 	}
+	if (req->body_len == 0 && (r->flags & CF_ROUTE_BODY_OPTIONAL))
+		return true; /* every bound field absent: args stay zero */
 	const char *ctype = cf_request_header(req, "Content-Type");
 	if (!cf_json_content_type_ok(ctype)) {
 		cf_reply_problem(&req->reply, CF_P_UNSUPPORTED_MEDIA_TYPE,

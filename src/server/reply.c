@@ -69,6 +69,7 @@ static const struct cf_problem_info problems[CF_P_COUNT] = {
 	[CF_P_DEVICE_PENDING] = { 403, "device-pending" },
 	[CF_P_CLIENT_CERTIFICATE] = { 403, "client-certificate" },
 	[CF_P_ADDRESS_NOT_ALLOWED] = { 403, "address-not-allowed" },
+	[CF_P_FRESH_PROOF_REQUIRED] = { 403, "fresh-proof-required" },
 	[CF_P_NOT_FOUND] = { 404, "not-found" },
 	[CF_P_METHOD_NOT_ALLOWED] = { 405, "method-not-allowed" },
 	[CF_P_CONFLICT] = { 409, "conflict" },

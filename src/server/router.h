@@ -19,6 +19,9 @@ enum cf_route_flags {
 	CF_ROUTE_BOOTSTRAP     = 1 << 3,
 	CF_ROUTE_WHILE_LOCKED  = 1 << 4,  /* allowed with a session locked by inactivity */
 	CF_ROUTE_WHILE_PENDING = 1 << 5,  /* allowed from a device awaiting approval */
+	/* The body may be left out (a DELETE whose only fields are optional):
+	 * no body binds as an empty object. */
+	CF_ROUTE_BODY_OPTIONAL = 1 << 6,
 };
 
 struct cf_route {

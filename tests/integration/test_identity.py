@@ -206,7 +206,7 @@ def test_invitation_codes_are_single_use_and_bound(world):
     r = w.call("POST", "/v1/enrol/begin", {"code": code, "email": p.email})
     assert r.status == 401
     # the public keys are in the log (key transparency)
-    r = w.call("GET", "/v1/keys/user-sign/%s/log" % p.user_id)
+    r = w.call("GET", "/v1/keys/user-sign/%s/log" % p.user_id, who=w.root)
     import hashlib
     assert [x["key_hash"] for x in r.json()["registrations"]] == [hashlib.sha256(p.sign_pk).hexdigest()]
 
@@ -540,16 +540,25 @@ def test_recovery_sets_a_new_password_and_regeneration_retires_the_old_code(worl
     # a stable, account-revealing-nothing answer for unknown addresses
     a = w.call("POST", "/v1/auth/recover/begin", {"email": "ghost@nowhere.example"}).json()
     b = w.call("POST", "/v1/auth/recover/begin", {"email": "ghost@nowhere.example"}).json()
-    assert a["user_id"] == b["user_id"] and a["recovery_bundle"] == b["recovery_bundle"]
+    assert a["recovery_bundle"] == b["recovery_bundle"] and "user_id" not in a
     begin = w.call("POST", "/v1/auth/recover/begin", {"email": p.email}).json()
-    assert begin["user_id"] == p.user_id
+    assert "user_id" not in begin
+    # the user id (the bundles' AAD) only to the holder of the recovery code
+    v = {"email": p.email, "recovery_auth": B64(os.urandom(32))}
+    r = w.call("POST", "/v1/auth/recover/verify", v)
+    assert r.status == 401 and r.json()["type"].endswith("login-failed")
+    v["recovery_auth"] = B64(p.recovery_auth)
+    r = w.call("POST", "/v1/auth/recover/verify", v)
+    assert r.status == 200 and r.json() == {"user_id": p.user_id}
     new_key = os.urandom(32)
     body = {"email": p.email, "recovery_auth": B64(os.urandom(32)), "salt": begin["salt"],
-            "auth_key": B64(new_key), "bundle": B64(os.urandom(92))}
+            "auth_key": B64(new_key), "bundle": B64(os.urandom(92)),
+            "new_recovery_auth": B64(os.urandom(32)), "new_recovery_bundle": B64(os.urandom(92))}
     r = w.call("POST", "/v1/auth/recover", body)
     assert r.status == 401 and r.json()["type"].endswith("login-failed")
     body["recovery_auth"] = B64(p.recovery_auth)
     assert w.call("POST", "/v1/auth/recover", body).status == 204
+    spent = body["new_recovery_auth"]  # the code the recovery set
     assert w.call("GET", "/v1/me", who=p).status == 401  # sessions ended with the old password
     old = p.auth_key
     p.auth_key = new_key
@@ -563,6 +572,7 @@ def test_recovery_sets_a_new_password_and_regeneration_retires_the_old_code(worl
                                                 "recovery_bundle": B64(os.urandom(92))}, who=p)
     assert r.status == 204
     body["auth_key"] = B64(os.urandom(32))
+    body["recovery_auth"] = spent
     assert w.call("POST", "/v1/auth/recover", body).status == 401
     body["recovery_auth"] = B64(fresh)
     assert w.call("POST", "/v1/auth/recover", body).status == 204

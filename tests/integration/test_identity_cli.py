@@ -40,6 +40,25 @@ def secret_file(tmp_path, name, text):
     return str(path)
 
 
+def age_sessions(server, seconds):
+    """Moves the stored sessions' times (but their end) back by seconds: as
+    if their second factor had passed that long ago."""
+    import sqlite3
+    con = sqlite3.connect(os.path.join(server.data_dir, "coffre.db"), timeout=30)
+    try:
+        with con:
+            for key, doc in con.execute(
+                    "SELECT key, doc FROM ephemeral WHERE kind='session'").fetchall():
+                d = json.loads(doc)
+                for k, v in list(d.items()):
+                    if k.endswith("_ms") and k != "expires_ms" and isinstance(v, int):
+                        d[k] = v - seconds * 1000
+                con.execute("UPDATE ephemeral SET doc=? WHERE kind='session' AND key=?",
+                            (json.dumps(d), key))
+    finally:
+        con.close()
+
+
 class Cli:
     """The coffre command line for one profile (one device)."""
 
@@ -209,8 +228,15 @@ def test_enrol_login_totp_lock_wipe_recover(world, tmp_path, smtp):
     # --- forgot the password: the recovery code sets a new one
     rec = secret_file(tmp_path, "recovery", recovery.lower().replace("-", " "))
     newpw = secret_file(tmp_path, "new-password", NEW_PASSWORD)
-    assert cli.ok("recover", "--email", ROOT_EMAIL, "--recovery-file", rec,
-                  "--password-file", newpw)["status"] == "password-changed"
+    recovered = cli.ok("recover", "--email", ROOT_EMAIL, "--recovery-file", rec,
+                       "--password-file", newpw)
+    assert recovered["status"] == "password-changed"
+    # the code used is spent: the recovery printed the next one
+    next_code = recovered["recovery_code"]
+    assert len(next_code) == 39 and next_code != recovery
+    r = cli.run("recover", "--email", ROOT_EMAIL, "--recovery-file", rec,
+                "--password-file", pw)
+    assert r.returncode == 6 and "recovery code" in r.stderr, r.stderr
     r = cli.run("login", "--email", ROOT_EMAIL, "--password-file", pw, "--code-file", code)
     assert r.returncode == 6, r.stderr            # the old password is gone
     # (the TOTP codes of this half-minute are used up: a code by e-mail
@@ -224,9 +250,9 @@ def test_enrol_login_totp_lock_wipe_recover(world, tmp_path, smtp):
 
     # --- a new recovery code; the old one stops working
     again = cli.ok("recovery", "regenerate", "--password-file", newpw)
-    assert again["recovery_code"] != recovery
-    r = cli.run("recover", "--email", ROOT_EMAIL, "--recovery-file", rec,
-                "--password-file", pw)
+    assert again["recovery_code"] not in (recovery, next_code)
+    r = cli.run("recover", "--email", ROOT_EMAIL, "--recovery-file",
+                secret_file(tmp_path, "recovery-next", next_code), "--password-file", pw)
     assert r.returncode == 6 and "recovery code" in r.stderr, r.stderr
     rec2 = secret_file(tmp_path, "recovery2", again["recovery_code"])
     assert cli.ok("recover", "--email", ROOT_EMAIL, "--recovery-file", rec2,
@@ -256,6 +282,14 @@ def test_password_pin_and_admin_commands(slow_world, tmp_path, smtp):
     assert cli.ok("pin", input="13579\n")["status"] == "pin-changed"
     r = cli.run("pin", input="12ab\n")
     assert r.returncode == 1 and "4 to 12 digits" in r.stderr
+    # more than 5 minutes after the second factor, the password is the fresh
+    # proof: asked for when the server wants it, or given with --password-file
+    age_sessions(server, 6 * 60)
+    assert cli.ok("pin", input="24680\n" + NEW_PASSWORD + "\n")["status"] == "pin-changed"
+    r = cli.run("phone", "+33612345678", input="wrong password\n")
+    assert r.returncode == 6 and "wrong password" in r.stderr, r.stderr
+    assert cli.ok("phone", "+33612345678", "--password-file", newpw)["status"] == \
+        "phone-changed"
 
     # organisations, units, invitations, users, devices, API keys
     org = cli.ok("admin", "orgs", "create", "--name", "Clinique du Lac")["org_id"]

@@ -143,11 +143,12 @@ cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const 
 	uint64_t now = cf_now_ms();
 	uint64_t expires = now + req->srv->cfg.session_lifetime_s * 1000;
 	/* Role, organisation and unit are read from the user on every request,
-	 * so the session does not copy them. */
-	json_t *s = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:b, s:i}",
+	 * so the session does not copy them. A session is made by a passed
+	 * second factor: factor_ms is when (a fresh proof, DESIGN §5.3). */
+	json_t *s = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:b, s:i}",
 		"id", id, "user", user->id, "device", device_id,
-		"created_ms", (json_int_t)now, "last_ms", (json_int_t)now, "expires_ms",
-		(json_int_t)expires, "locked", 0, "pin_failures", 0);
+		"created_ms", (json_int_t)now, "factor_ms", (json_int_t)now, "last_ms",
+		(json_int_t)now, "expires_ms", (json_int_t)expires, "locked", 0, "pin_failures", 0);
 	if (!s)
 		return CF_ERR_NOMEM;
 	/* Revoking a user's sessions raises the user's epoch: older sessions die. */

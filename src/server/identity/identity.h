@@ -214,6 +214,7 @@ void cf_h_recovery_code(struct cf_request *req);
 void cf_h_password(struct cf_request *req);
 void cf_h_password_salt(struct cf_request *req);
 void cf_h_recover_begin(struct cf_request *req);
+void cf_h_recover_verify(struct cf_request *req);
 void cf_h_recover(struct cf_request *req);
 void cf_h_delegation_create(struct cf_request *req);
 void cf_h_delegation_list(struct cf_request *req);
@@ -222,7 +223,8 @@ void cf_h_delegation_revoke(struct cf_request *req);
 extern const struct cf_spec cf_spec_enrol_begin, cf_spec_enrol, cf_spec_login,
 	cf_spec_second_factor, cf_spec_second_factor_send, cf_spec_unlock, cf_spec_invite,
 	cf_spec_org, cf_spec_unit, cf_spec_role, cf_spec_apikey, cf_spec_totp_confirm, cf_spec_pin,
-	cf_spec_phone, cf_spec_recovery_code, cf_spec_password, cf_spec_recover_begin, cf_spec_recover,
+	cf_spec_phone, cf_spec_recovery_code, cf_spec_password, cf_spec_recover_begin,
+	cf_spec_recover_verify, cf_spec_recover, cf_spec_totp_disable,
 	cf_spec_delegation, cf_spec_device_certificate;
 
 #endif

@@ -561,6 +561,72 @@ static void test_check_event(void **state)
 	cf_merkle_mem_free(m);
 }
 
+/* A key log registration as the public answer gives it: key hash, index,
+ * leaf hash and proof; no event. */
+static json_t *registration(cf_merkle_mem *m, uint64_t i, uint64_t size,
+                            const char *key)
+{
+	char ev[64];
+	int n = snprintf(ev, sizeof ev, "{\"seq\":%llu,\"x\":\"event\"}",
+	                 (unsigned long long)i);
+	uint8_t leaf[32], kh[32], proof[CF_AUDIT_PROOF_MAX][32];
+	size_t len = 0;
+	cf_merkle_leaf_hash(leaf, (const uint8_t *)ev, (size_t)n);
+	crypto_hash_sha256(kh, (const unsigned char *)key, strlen(key));
+	assert_int_equal(cf_merkle_inclusion_proof(proof, CF_AUDIT_PROOF_MAX,
+	                 &len, i, size, cf_merkle_mem_node, m), CF_OK);
+	char hex[65], b64[64];
+	cf_hex_encode(hex, sizeof hex, kh, 32);
+	cf_b64url_encode(b64, sizeof b64, leaf, 32);
+	json_t *list = json_array();
+	for (size_t k = 0; k < len; k++) {
+		char h[64];
+		cf_b64url_encode(h, sizeof h, proof[k], 32);
+		json_array_append_new(list, json_string(h));
+	}
+	return json_pack("{s:s, s:I, s:s, s:o}", "key_hash", hex, "index",
+	                 (json_int_t)i, "leaf_hash", b64, "proof", list);
+}
+
+static void test_check_key_registration(void **state)
+{
+	(void)state;
+	cf_merkle_mem *m = tree(13, UINT64_MAX);
+	struct cf_audit_checkpoint cp = head(m, 13);
+	struct cf_audit_error e;
+	const unsigned char *key = (const unsigned char *)"the user's key";
+	size_t klen = strlen((const char *)key);
+	json_t *r = registration(m, 5, 13, "the user's key");
+	assert_int_equal(cf_audit_check_key_registration(&cp, r, key, klen, &e),
+	                 CF_OK);
+	/* another key than the one registered */
+	assert_int_equal(cf_audit_check_key_registration(&cp, r,
+	                 (const unsigned char *)"another key", 11, &e),
+	                 CF_ERR_CRYPTO);
+	assert_int_equal(e.failure, CF_AUDIT_FAIL_EVENT);
+	assert_non_null(strstr(e.text, "another key"));
+	/* the leaf moved to another index */
+	json_object_set_new(r, "index", json_integer(6));
+	assert_int_equal(cf_audit_check_key_registration(&cp, r, key, klen, &e),
+	                 CF_ERR_CRYPTO);
+	assert_int_equal(e.failure, CF_AUDIT_FAIL_EVENT);
+	assert_int_equal(e.index, 6);
+	/* a leaf hash that is not 32 bytes; no proof */
+	json_object_set_new(r, "index", json_integer(5));
+	json_object_set_new(r, "leaf_hash", json_string("AAAA"));
+	assert_int_equal(cf_audit_check_key_registration(&cp, r, key, klen, &e),
+	                 CF_ERR_CRYPTO);
+	assert_int_equal(e.failure, CF_AUDIT_FAIL_MALFORMED);
+	json_decref(r);
+	r = registration(m, 5, 13, "the user's key");
+	json_object_del(r, "proof");
+	assert_int_equal(cf_audit_check_key_registration(&cp, r, key, klen, &e),
+	                 CF_ERR_CRYPTO);
+	assert_int_equal(e.failure, CF_AUDIT_FAIL_MALFORMED);
+	json_decref(r);
+	cf_merkle_mem_free(m);
+}
+
 /* --- pinning in a profile folder ------------------------------------------ */
 
 struct fixture {
@@ -962,6 +1028,7 @@ int main(void)
 		cmocka_unit_test(test_parse_proof),
 		cmocka_unit_test(test_parse_events),
 		cmocka_unit_test(test_check_event),
+		cmocka_unit_test(test_check_key_registration),
 		cmocka_unit_test_setup_teardown(test_trust, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_decisions,
 		                                served_setup, served_teardown),
