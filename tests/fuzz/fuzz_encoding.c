@@ -1,7 +1,8 @@
 /* libFuzzer target: hex, base64url and base32 decoders (util/encoding.h),
  * which read ids, keys and blobs from requests and answers.
  * Invariants: no crash, no write past the cap; what decodes re-encodes to
- * the same text (canonical: base64url is strict about the unused bits). */
+ * the same text (canonical: base64url is strict about the unused bits);
+ * standard base64 accepts nothing outside its alphabet. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,6 +39,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = cap; i < sizeof(bin); i++)
 		if (bin[i] != 0xA5)
 			abort();
+
+	/* standard base64 (signed notes, verifier keys): only its alphabet. */
+	if (cf_b64_decode(bin, cap, &got, in, n) == CF_OK) {
+		if (got > cap)
+			abort();
+		for (size_t i = 0; i < n; i++)
+			if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=",
+			            in[i]) || in[i] == '\0')
+				abort();
+	}
 
 	/* hex: exactly n/2 bytes. */
 	if (n % 2 == 0 && n / 2 <= CAP && cf_hex_decode(bin, n / 2, in, n) == CF_OK) {
