@@ -14,6 +14,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
+# BENCH_QUICK=1: a short end-to-end check that everything runs (1 round of
+# 2 s, 1 s warm-up, 20,000 audit events, 32 identity users), not figures to
+# quote. Explicit BENCH_* settings still win; exported for identity_bench.py.
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	export BENCH_ROUNDS=${BENCH_ROUNDS:-1} BENCH_SECONDS=${BENCH_SECONDS:-2}
+	export BENCH_WARMUP=${BENCH_WARMUP:-1} BENCH_AUDIT_EVENTS=${BENCH_AUDIT_EVENTS:-20000}
+	export BENCH_IDENTITY_USERS=${BENCH_IDENTITY_USERS:-32}
+fi
 ROUNDS=${BENCH_ROUNDS:-3}
 DURATION=${BENCH_SECONDS:-10}
 WARMUP=${BENCH_WARMUP:-2}

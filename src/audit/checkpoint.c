@@ -9,6 +9,7 @@
 
 #include "crypto/crypto.h"
 #include "crypto/sign.h"
+#include "util/encoding.h"
 
 #define ALG_ED25519 0x01
 static const char em_dash[] = "\xe2\x80\x94 ";
@@ -70,9 +71,8 @@ cf_err cf_note_verifier_parse(struct cf_note_verifier *ret, const char *text)
 		return CF_ERR_INVALID;
 	uint8_t raw[33];
 	size_t b64_len = strlen(p2 + 1);
-	if (sodium_base642bin(raw, sizeof(raw), p2 + 1, b64_len, NULL, &got, &end,
-	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    got != 33 || end != p2 + 1 + b64_len || raw[0] != ALG_ED25519)
+	if (cf_b64_decode(raw, sizeof(raw), &got, p2 + 1, b64_len) != CF_OK ||
+	    got != 33 || raw[0] != ALG_ED25519)
 		return CF_ERR_INVALID;
 	memcpy(v.pk, raw + 1, 32);
 	uint8_t kh[4];
@@ -145,9 +145,7 @@ static cf_err body_parse(struct cf_checkpoint *cp, const char *body, size_t len)
 	if (!nl3)
 		return CF_ERR_INVALID;
 	size_t got = 0;
-	const char *b64end = NULL;
-	if (sodium_base642bin(cp->root, 32, p, (size_t)(nl3 - p), NULL, &got, &b64end,
-	                      sodium_base64_VARIANT_ORIGINAL) != 0 || got != 32 || b64end != nl3)
+	if (cf_b64_decode(cp->root, 32, &got, p, (size_t)(nl3 - p)) != CF_OK || got != 32)
 		return CF_ERR_INVALID;
 	return CF_OK;
 }
@@ -188,11 +186,10 @@ cf_err cf_checkpoint_verify(struct cf_checkpoint *ret, const char *note, size_t 
 			return CF_ERR_INVALID;
 		uint8_t sig[4 + 64 + 8];
 		size_t got = 0;
-		const char *b64end = NULL;
 		bool same_name = (size_t)(sp - name) == strlen(v->name) &&
 		                 memcmp(name, v->name, (size_t)(sp - name)) == 0;
-		if (sodium_base642bin(sig, sizeof(sig), sp + 1, (size_t)(nl - sp - 1), NULL, &got,
-		                      &b64end, sodium_base64_VARIANT_ORIGINAL) != 0 || b64end != nl)
+		/* strict: one spelling per signature (cf_b64_decode) */
+		if (cf_b64_decode(sig, sizeof(sig), &got, sp + 1, (size_t)(nl - sp - 1)) != CF_OK)
 			return CF_ERR_INVALID;
 		if (same_name && got == 68 && memcmp(sig, v->key_hash, 4) == 0 &&
 		    cf_sign_verify(sig + 4, (const uint8_t *)note, blen, v->pk) == CF_OK)

@@ -918,15 +918,10 @@ void cf_http_response_free(struct cf_http_response *response)
 /* ------------------------------------------------------------------------ */
 /* JSON calls                                                                */
 
-cf_err cf_client_call_json(cf_client *client, const struct cf_http_request *req,
-                           json_t **ret_json, long *ret_status)
+cf_err cf_client_answer_json(cf_client *client, const struct cf_http_response *r,
+                             json_t **ret_json, long *ret_status)
 {
 	cf_client *c = client;
-	CF_AUTO_RESPONSE *r = NULL;
-	cf_err err = cf_client_request(c, req, &r);
-	if (err)
-		return err;
-
 	char ct[64];
 	cf_text_sanitize(ct, sizeof ct, r->content_type,
 	                 strlen(r->content_type));
@@ -973,6 +968,16 @@ cf_err cf_client_call_json(cf_client *client, const struct cf_http_request *req,
 		*ret_status = r->status;
 	*ret_json = doc;
 	return CF_OK;
+}
+
+cf_err cf_client_call_json(cf_client *client, const struct cf_http_request *req,
+                           json_t **ret_json, long *ret_status)
+{
+	CF_AUTO_RESPONSE *r = NULL;
+	cf_err err = cf_client_request(client, req, &r);
+	if (err)
+		return err;
+	return cf_client_answer_json(client, r, ret_json, ret_status);
 }
 
 cf_err cf_client_status(cf_client *client, json_t **ret_health)

@@ -77,6 +77,15 @@ unsigned char *cf_sink_take(struct cf_sink *sink, size_t *ret_len);
 /* Wipes and frees the buffer. */
 void cf_sink_clear(struct cf_sink *sink);
 
+/* --- client.c: reading an answer ---------------------------------------- */
+
+/* The answer half of cf_client_call_json: a 2xx JSON body becomes *ret_json
+ * (JSON null for an empty body), anything else an error with its message on
+ * the client. Separate so the fuzzer (tests/fuzz/fuzz_client_answer.c) can
+ * feed it hostile answers without a network. */
+cf_err cf_client_answer_json(cf_client *client, const struct cf_http_response *r,
+                             json_t **ret_json, long *ret_status);
+
 /* --- problem.c: answers that are errors -------------------------------- */
 
 /* cf_media_type_is, cf_media_type_is_json and cf_http_reason: util/rules.h,

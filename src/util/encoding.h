@@ -25,6 +25,10 @@ cf_err cf_b64url_encode(char *out, size_t cap, const uint8_t *bin, size_t len);
 cf_err cf_b64url_decode(uint8_t *out, size_t cap, size_t *ret_len,
                         const char *in, size_t in_len);
 
+/* Standard base64 (RFC 4648 §4, '+' '/', with '=' padding), as C2SP signed
+ * notes and verifier keys write it; strict like cf_b64url_decode. */
+cf_err cf_b64_decode(uint8_t *out, size_t cap, size_t *ret_len, const char *in, size_t in_len);
+
 /* RFC 4648 base32 (A-Z2-7), no padding. encode: cap >= ceil(len*8/5)+1. */
 cf_err cf_base32_encode(char *out, size_t cap, const uint8_t *bin, size_t len);
 /* Decodes exactly out_len bytes from text, ignoring '-' and spaces, case-

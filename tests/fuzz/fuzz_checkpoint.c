@@ -1,8 +1,6 @@
 /* libFuzzer target: parsing and verifying signed checkpoints and note
  * verifier keys, which clients read from a server they do not trust.
- * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Isrc \
- *   tests/fuzz/fuzz_checkpoint.c src/audit/checkpoint.c src/crypto/*.c src/util/error.c \
- *   src/util/encoding.c -lsodium -lgnutls -o /tmp/fuzz_checkpoint */
+ * Built by meson -Dfuzz=true; run with scripts/fuzz.sh. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

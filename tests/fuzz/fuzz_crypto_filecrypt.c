@@ -4,10 +4,7 @@
  * did not seal with the fixed key never ends with CF_OK (forging AES-GCM
  * is out of reach, so reaching CF_OK means a logic error).
  *
- * Build (not wired into meson):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
- *     tests/fuzz/fuzz_crypto_filecrypt.c src/crypto/filecrypt.c src/crypto/aead.c \
- *     src/crypto/crypto.c -lsodium -lgnutls -o fuzz_crypto_filecrypt */
+ * Built by meson -Dfuzz=true; run with scripts/fuzz.sh. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>

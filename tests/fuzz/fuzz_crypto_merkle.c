@@ -5,10 +5,7 @@
  * CF_OK or CF_ERR_CRYPTO. Bit 1 of the mode byte draws old_size close to
  * new_size so the consistency branches near equality are reached.
  *
- * Build (not wired into meson):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
- *     tests/fuzz/fuzz_crypto_merkle.c src/crypto/merkle.c src/crypto/merkle_mem.c \
- *     src/crypto/crypto.c -lsodium -o fuzz_crypto_merkle */
+ * Built by meson -Dfuzz=true; run with scripts/fuzz.sh. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,9 +1,5 @@
-/* libFuzzer target for the PII scrubber (util/scrub.h). Not part of the
- * default build:
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
- *         tests/fuzz/fuzz_scrub.c src/util/scrub.c -o /tmp/fuzz_scrub
- *   /tmp/fuzz_scrub -max_total_time=60
+/* libFuzzer target for the PII scrubber (util/scrub.h). Built by meson
+ * -Dfuzz=true; run with scripts/fuzz.sh.
  *
  * Checks, besides memory safety (the input buffer is exactly `size` bytes,
  * not NUL-terminated): the NUL is within the cap and no byte past it is

@@ -132,6 +132,48 @@ static void verifier_keys(void **state)
 	assert_int_equal(cf_note_verifier_parse(&v, "log+00000000+AA=="), CF_ERR_INVALID);
 }
 
+/* Found beside fuzz_encoding: libsodium 1.0.18 decodes any byte >= 0x80 as
+ * '/' (63), so a signature line, a root or a verifier key could be spelled
+ * with such a byte in place of '/' and still be accepted. One spelling only. */
+static void base64_spellings_are_strict(void **state)
+{
+	(void)state;
+	struct cf_note_verifier v;
+	verifier(&v, "example.org/log", pk);
+	int tried = 0;
+	for (uint64_t size = 1; size < 400 && tried < 5; size++) {
+		char note[1024];
+		size_t len = 0;
+		sign_note(note, sizeof(note), &len, "example.org/log", size);
+		struct cf_checkpoint cp;
+		assert_int_equal(cf_checkpoint_verify(&cp, note, len, &v), CF_OK);
+		char *sigline = strstr(note, "\n\n");
+		assert_non_null(sigline);
+		for (char *c = note; c < note + len; c++) {
+			if (*c != '/' || c < note + strlen("example.org/log"))
+				continue;
+			*c = (char)0xff;
+			assert_int_not_equal(cf_checkpoint_verify(&cp, note, len, &v), CF_OK);
+			*c = '/';
+			tried++;
+		}
+	}
+	assert_true(tried > 0);
+
+	for (uint8_t seed0 = 1, found = 0; !found; seed0++) {
+		uint8_t s[32] = { seed0 }, kpk[32], ksk[64];
+		cf_sign_seed_keypair(kpk, ksk, s);
+		char text[256];
+		assert_int_equal(cf_note_verifier_format(text, sizeof(text), "log", kpk), CF_OK);
+		char *slash = strchr(text + strlen("log+00000000+"), '/');
+		if (!slash)
+			continue;
+		found = 1;
+		*slash = (char)0x80;
+		assert_int_equal(cf_note_verifier_parse(&v, text), CF_ERR_INVALID);
+	}
+}
+
 static void events_encode_in_order_with_ids_only(void **state)
 {
 	char buf[CF_AUDIT_EVENT_MAX];
@@ -176,6 +218,7 @@ int main(void)
 		cmocka_unit_test(malformed_notes_are_refused),
 		cmocka_unit_test(foreign_signatures_are_ignored),
 		cmocka_unit_test(verifier_keys),
+		cmocka_unit_test(base64_spellings_are_strict),
 		cmocka_unit_test(events_encode_in_order_with_ids_only),
 		cmocka_unit_test(ip_hashes_rotate_daily),
 	};

@@ -1,6 +1,7 @@
 /* Encodings (strict decoding) and the secret-file permission rule. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,29 @@ static void b64url_round_trip_and_strictness(void **state)
 	assert_int_equal(cf_b64url_decode(out, sizeof(out), &len, "AA E", 4), CF_ERR_INVALID);
 	assert_int_equal(cf_b64url_decode(out, 2, &len, "AAAAAAAA", 8), CF_ERR_INVALID);
 	assert_int_equal(cf_b64url_decode(out, sizeof(out), &len, "A", 1), CF_ERR_INVALID);
+}
+
+/* Found by fuzz_encoding: libsodium 1.0.18 decodes every byte >= 0x80 as
+ * '_' (63), so "AAA\xe4" was accepted as "AAA_": a second spelling of the
+ * same bytes. Only the 64 characters of the alphabet may decode. */
+static void b64url_refuses_non_ascii(void **state)
+{
+	(void)state;
+	uint8_t out[8];
+	size_t len = 0;
+	assert_int_equal(cf_b64url_decode(out, sizeof(out), &len, "AAA_", 4), CF_OK);
+	for (int c = 0x80; c <= 0xff; c++) {
+		char in[5] = { 'A', 'A', 'A', (char)c, 0 };
+		len = 99;
+		assert_int_equal(cf_b64url_decode(out, sizeof(out), &len, in, 4), CF_ERR_INVALID);
+		assert_int_equal(len, 99);
+	}
+	for (int c = 0; c < 0x80; c++) {
+		bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		             (c >= '0' && c <= '9') || c == '-' || c == '_';
+		char in[5] = { 'A', 'A', 'A', (char)c, 0 };
+		assert_int_equal(cf_b64url_decode(out, sizeof(out), &len, in, 4) == CF_OK, alpha);
+	}
 }
 
 static void base32_round_trip_and_strictness(void **state)
@@ -140,6 +164,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hex_round_trip_and_strictness),
 		cmocka_unit_test(b64url_round_trip_and_strictness),
+		cmocka_unit_test(b64url_refuses_non_ascii),
 		cmocka_unit_test(base32_round_trip_and_strictness),
 		cmocka_unit_test(secret_file_modes),
 	};

@@ -83,6 +83,14 @@ static void allowlists(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(cf_cidr_list_check(bad[i], why, sizeof(why)), CF_ERR_INVALID);
 	assert_int_equal(cf_cidr_list_check("10.0.0.0/8 , ::1", why, sizeof(why)), CF_OK);
+	/* Found by fuzz_cidr: a list of blanks fails the check (as the API key
+	 * command refuses it) but was taken as the empty list, allowing every
+	 * address. A list that does not parse allows none. */
+	const char *blank[] = { " ", "\t", "  \t " };
+	for (size_t i = 0; i < sizeof(blank) / sizeof(blank[0]); i++) {
+		assert_int_equal(cf_cidr_list_check(blank[i], why, sizeof(why)), CF_ERR_INVALID);
+		assert_false(cf_cidr_list_allows(blank[i], "203.0.113.9"));
+	}
 }
 
 static void api_key_format(void **state)
