@@ -488,6 +488,12 @@ struct listener {
 
 /* One HTTPS daemon on l->listen with the server certificate, our limits and
  * callbacks; *ret_port is the port actually bound. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct cf_server *srv = cls;
+	return atomic_load(&srv->stopping) ? MHD_NO : MHD_YES;
+}
+
 static cf_err start_daemon(struct cf_server *srv, const struct listener *l, const char *cert_pem,
                            const char *key_pem, struct MHD_Daemon **ret, uint16_t *ret_port,
                            char *msg, size_t cap)
@@ -525,7 +531,7 @@ static cf_err start_daemon(struct cf_server *srv, const struct listener *l, cons
 	if (l->trust_pem)
 		trust[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0,
 		                                    (void *)(uintptr_t)l->trust_pem };
-	struct MHD_Daemon *d = MHD_start_daemon(flags, port, NULL, NULL, on_request, srv,
+	struct MHD_Daemon *d = MHD_start_daemon(flags, port, accept_policy, srv, on_request, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, /* first: it applies to what follows */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
@@ -649,12 +655,13 @@ cf_err cf_http_start(struct cf_server *srv, const char *cert_pem, const char *ke
 	return CF_OK;
 }
 
+/* Shutdown takes no new connection. Not MHD_quiesce_daemon: with a thread
+ * pool on epoll (0.9.75) it races the workers removing the listen socket
+ * from their own epoll sets and can end in MHD_PANIC ("Failed to remove
+ * listen FD from epoll set"); a refusing accept policy cannot race. */
 void cf_http_quiesce(struct cf_server *srv)
 {
-	if (srv->daemon)
-		MHD_quiesce_daemon(srv->daemon);
-	if (bootstrap_daemon)
-		MHD_quiesce_daemon(bootstrap_daemon);
+	atomic_store(&srv->stopping, true);
 }
 
 void cf_http_stop(struct cf_server *srv)

@@ -30,6 +30,7 @@ struct cf_server {
 	uint16_t port;             /* the port actually bound */
 	atomic_uint_fast64_t requests;
 	atomic_uint ready_state;    /* enum in ops.c; 0 = ready */
+	atomic_bool stopping;       /* set at shutdown: no new connection is taken */
 	atomic_int audit_err;       /* the last audit commit failure (cf_err) */
 };
 
