@@ -103,6 +103,9 @@ enum cf_problem cf_problem_of(cf_err err)
 
 static void vproblem(struct cf_reply *r, enum cf_problem p, unsigned status,
                      const char *detail_fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void vproblem(struct cf_reply *r, enum cf_problem p, unsigned status,
+                     const char *detail_fmt, va_list ap)
 {
 	const struct cf_problem_info *info = cf_problem_info(p);
 	if (info->status)
