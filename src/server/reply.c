@@ -90,6 +90,7 @@ static const struct cf_problem_info problems[CF_P_COUNT] = {
 	[CF_P_DEVICE_PENDING] = { 403, "device-pending", "Forbidden" },
 	[CF_P_CLIENT_CERTIFICATE] = { 403, "client-certificate", "Forbidden" },
 	[CF_P_ADDRESS_NOT_ALLOWED] = { 403, "address-not-allowed", "Forbidden" },
+	[CF_P_METHOD_NOT_OFFERED] = { 403, "method-not-offered", "Forbidden" },
 	[CF_P_NOT_FOUND] = { 404, "not-found", "Not Found" },
 	[CF_P_METHOD_NOT_ALLOWED] = { 405, "method-not-allowed", "Method Not Allowed" },
 	[CF_P_CONFLICT] = { 409, "conflict", "Conflict" },
@@ -97,6 +98,7 @@ static const struct cf_problem_info problems[CF_P_COUNT] = {
 	[CF_P_UNSUPPORTED_MEDIA_TYPE] = { 415, "unsupported-media-type", "Unsupported Media Type" },
 	[CF_P_RATE_LIMITED] = { 429, "rate-limited", "Too Many Requests" },
 	[CF_P_TOO_MANY_ATTEMPTS] = { 429, "too-many-attempts", "Too Many Requests" },
+	[CF_P_TOO_MANY_CODES] = { 429, "too-many-codes", "Too Many Requests" },
 	[CF_P_HEADERS_TOO_LARGE] = { 431, "headers-too-large", "Request Header Fields Too Large" },
 	[CF_P_DEBUG] = { 0, "debug", NULL },
 };
