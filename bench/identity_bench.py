@@ -59,6 +59,9 @@ import sys
 import tempfile
 import threading
 import time
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 import concurrent.futures
 import ctypes
 import ctypes.util
@@ -335,10 +338,19 @@ class User:
     def __init__(self, email):
         self.email = email
         self.auth_key = os.urandom(32)
-        self.device_pk = os.urandom(32)
+        self.device_sk = Ed25519PrivateKey.generate()
+        self.device_pk = self.device_sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         self.totp_key = None
         self.token = None
         self.user_id = None
+
+
+def device_proof(user, answer):
+    """The device's proof of the login (DESIGN §5.3): its signature over
+    "coffre-v1 device proof\0" ‖ pending id (16 bytes) ‖ the answer's nonce."""
+    nonce = base64.urlsafe_b64decode(answer["nonce"] + "=" * (-len(answer["nonce"]) % 4))
+    return B64(user.device_sk.sign(b"coffre-v1 device proof\0" +
+                                   bytes.fromhex(answer["pending"]) + nonce))
 
 
 class CodePool:
@@ -607,7 +619,8 @@ class Bench:
         otp = code_in(self.mail.wait(user.email, n + 1), "otp")
         doc = self.expect("second factor " + user.email, c.call(
             "POST", "/v1/auth/second-factor",
-            {"pending": pending["pending"], "method": "email", "code": otp}), 200)
+            {"pending": pending["pending"], "method": "email", "code": otp,
+             "device_proof": device_proof(user, pending)}), 200)
         user.token = doc["token"]
         user.user_id = doc["user_id"]
 
@@ -679,7 +692,8 @@ class Bench:
             if s != 200 or not doc or doc.get("sent") is not None:
                 return "login %d %s" % (s, raw[:120])
             s, doc, raw = c.call("POST", "/v1/auth/second-factor", {
-                "pending": doc["pending"], "method": "totp", "code": code})
+                "pending": doc["pending"], "method": "totp", "code": code,
+                "device_proof": device_proof(user, doc)})
             t3 = time.perf_counter()
             if s != 200 or not doc or not doc.get("token"):
                 return "second-factor %d %s" % (s, raw[:120])

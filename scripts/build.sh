@@ -61,8 +61,19 @@ fingerprint() {
 }
 stamp=$dir/coffre-config.stamp
 want=$(fingerprint)
+# A folder that scripts/test.sh configured with the unit tests required is
+# also what a plain build of the same flavour wants (tests=auto with cmocka
+# found builds the same), so scripts/run.sh after scripts/test.sh reuses it.
+also=""
+if [ ${#extra[@]} -eq 0 ] && { [ "$flavour" = normal ] || [ "$flavour" = asan ]; }; then
+  opts_saved=("${opts[@]}")
+  opts+=(-Dtests=enabled)
+  also=$(fingerprint)
+  opts=("${opts_saved[@]}")
+fi
 
-if [ -f "$dir/build.ninja" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+if [ -f "$dir/build.ninja" ] && [ -f "$stamp" ] &&
+   { [ "$(cat "$stamp")" = "$want" ] || { [ -n "$also" ] && [ "$(cat "$stamp")" = "$also" ]; }; }; then
   : # configured as wanted
 elif [ -f "$dir/build.ninja" ] && [ -f "$stamp" ] &&
      [ "$(grep '^cc ' "$stamp")" = "$(grep '^cc ' <<<"$want")" ]; then

@@ -149,6 +149,12 @@ cf_err cf_check_code6(cf_client *c, struct cf_id_problem *p,
 /* POST /v1/auth/prelogin {email}: the account's Argon2id parameters. */
 cf_err cf_prelogin(cf_client *c, struct cf_id_problem *p, const char *email,
                    struct cf_kdf_params *ret);
+/* The device proof of a login (DESIGN §5.3, crypto/sign.h): the signature
+ * by sk over the pending login id (32 hex digits, as the server gives it)
+ * and the server's nonce. CF_ERR_INVALID when pending is not 32 hex digits;
+ * ret_proof untouched on failure. */
+cf_err cf_login_device_proof(uint8_t ret_proof[64], const char *pending,
+                             const uint8_t nonce[32], const uint8_t sk[64]);
 /* POST {"pin"} on the session to path (unlock, PIN change). */
 cf_err cf_send_pin(cf_client *c, struct cf_id_problem *p, const char *path,
                    const char *pin, size_t len);

@@ -1,12 +1,15 @@
 /* Login (DESIGN §5.1-3: prelogin, credentials, second factor), and the
  * session's own calls: unlock, logout, me. A cf_login holds the kek between
  * two calls, in locked memory; the key bundle the server returns must open
- * with it and hold the account's keys before anything is stored. */
+ * with it and hold the account's keys before anything is stored. The device
+ * proves it holds its key by signing the server's nonce (DESIGN §5.3) as soon
+ * as the login answer comes; the second factor carries that proof. */
 #include <string.h>
 
 #include <sodium.h>
 
 #include "client/call.h"
+#include "crypto/sign.h"
 #include "util/encoding.h"
 
 #define PENDING_MAX        128
@@ -18,6 +21,7 @@ struct cf_login {
 	char sent[CF_METHOD_MAX + 1];
 	char methods[LOGIN_METHODS_MAX][CF_METHOD_MAX + 1];
 	size_t n_methods;
+	uint8_t device_proof[CF_SIGN_BYTES];
 	uint8_t kek[CF_ID_KEY_BYTES];
 };
 
@@ -82,12 +86,31 @@ cf_err cf_prelogin(cf_client *c, struct cf_id_problem *p,
 	return cf_answer_kdf(c, p, doc, "prelogin", ret);
 }
 
+cf_err cf_login_device_proof(uint8_t ret_proof[CF_SIGN_BYTES],
+                             const char *pending,
+                             const uint8_t nonce[CF_DEVICE_PROOF_NONCE_BYTES],
+                             const uint8_t sk[CF_SIGN_SK_BYTES])
+{
+	uint8_t id[CF_DEVICE_PROOF_PENDING_BYTES];
+	if (!ret_proof || !pending || !nonce || !sk ||
+	    strlen(pending) != 2 * sizeof id ||
+	    cf_hex_decode(id, sizeof id, pending, strlen(pending)) != CF_OK)
+		return CF_ERR_INVALID;
+	return cf_device_proof_sign(ret_proof, id, nonce, sk);
+}
+
 /* The pending login, the second factors this client knows among those on
- * offer, and the one a code was sent by, from the login answer into l. */
+ * offer, and the one a code was sent by, from the login answer into l; the
+ * device's proof over the pending id and the nonce, signed with sk. */
 static cf_err login_answer(cf_client *c, struct cf_id_problem *p,
-                           const json_t *doc, cf_login *l)
+                           const json_t *doc, const uint8_t *sk, cf_login *l)
 {
 	if (!cf_answer_text(doc, "pending", l->pending, sizeof l->pending))
+		return cf_answer_bad(c, p, "login", "pending");
+	uint8_t nonce[CF_DEVICE_PROOF_NONCE_BYTES];
+	if (!cf_answer_b64(doc, "nonce", nonce, sizeof nonce))
+		return cf_answer_bad(c, p, "login", "nonce");
+	if (cf_login_device_proof(l->device_proof, l->pending, nonce, sk))
 		return cf_answer_bad(c, p, "login", "pending");
 	const json_t *methods = json_object_get(doc, "methods");
 	if (!json_is_array(methods) || json_array_size(methods) == 0)
@@ -137,7 +160,10 @@ cf_err cf_login_begin(cf_client *client, const char *email,
 	if ((err = cf_prelogin(c, p, email, &kdf)))
 		return err;
 	uint8_t device_pk[CF_ID_KEY_BYTES];
-	if ((err = cf_device_key_load(c, p, true, device_pk, NULL)))
+	CF_AUTO_SODIUM uint8_t *device_sk = sodium_malloc(CF_SIGN_SK_BYTES);
+	if (!device_sk)
+		return cf_call_nomem(c, p);
+	if ((err = cf_device_key_load(c, p, true, device_pk, device_sk)))
 		return err;
 	CF_SECRET_KEY(auth_key);
 	err = cf_id_password_keys(auth_key, l->kek, password, password_len,
@@ -159,7 +185,7 @@ cf_err cf_login_begin(cf_client *client, const char *email,
 		.method = "POST", .path = "/v1/auth/login",
 		.has_body = true, .body = body, .answer = CF_ANSWER_OBJECT }, &doc)))
 		return err;
-	if ((err = login_answer(c, p, doc, l)))
+	if ((err = login_answer(c, p, doc, device_sk, l)))
 		return err;
 	*ret = l;
 	l = NULL;
@@ -280,10 +306,14 @@ cf_err cf_login_finish(cf_client *client, cf_login *login, const char *method,
 		                    "the second factor is email, sms or totp");
 	if ((err = cf_check_code6(c, p, code, code_len)))
 		return err;
-	CF_AUTO_SECRET_JSON *body = json_pack("{s:s, s:s, s:o}", "pending",
+	char proof[CF_B64_KEY_LEN * 2 + 1];
+	cf_b64url_encode(proof, sizeof proof, login->device_proof,
+	                 sizeof login->device_proof);
+	CF_AUTO_SECRET_JSON *body = json_pack("{s:s, s:s, s:o, s:s}", "pending",
 	                                      login->pending, "method", method,
 	                                      "code",
-	                                      json_stringn(code, code_len));
+	                                      json_stringn(code, code_len),
+	                                      "device_proof", proof);
 	CF_AUTO_SECRET_JSON *doc = NULL;
 	if ((err = cf_call(c, p, &(const struct cf_call){
 		.method = "POST", .path = "/v1/auth/second-factor",

@@ -57,3 +57,38 @@ cf_err cf_sign_verify(const uint8_t sig[CF_SIGN_BYTES], const uint8_t *msg, size
 		return CF_ERR_CRYPTO;
 	return CF_OK;
 }
+
+void cf_device_proof_message(uint8_t out[CF_DEVICE_PROOF_MSG_BYTES],
+			     const uint8_t pending[CF_DEVICE_PROOF_PENDING_BYTES],
+			     const uint8_t nonce[CF_DEVICE_PROOF_NONCE_BYTES])
+{
+	static const char domain[CF_DEVICE_PROOF_DOMAIN_BYTES] = "coffre-v1 device proof";
+	memcpy(out, domain, sizeof(domain)); /* with its NUL */
+	memcpy(out + sizeof(domain), pending, CF_DEVICE_PROOF_PENDING_BYTES);
+	memcpy(out + sizeof(domain) + CF_DEVICE_PROOF_PENDING_BYTES, nonce,
+	       CF_DEVICE_PROOF_NONCE_BYTES);
+}
+
+cf_err cf_device_proof_sign(uint8_t sig[CF_SIGN_BYTES],
+			    const uint8_t pending[CF_DEVICE_PROOF_PENDING_BYTES],
+			    const uint8_t nonce[CF_DEVICE_PROOF_NONCE_BYTES],
+			    const uint8_t sk[CF_SIGN_SK_BYTES])
+{
+	if (pending == NULL || nonce == NULL)
+		return CF_ERR_INVALID;
+	uint8_t msg[CF_DEVICE_PROOF_MSG_BYTES];
+	cf_device_proof_message(msg, pending, nonce);
+	return cf_sign_detached(sig, msg, sizeof(msg), sk);
+}
+
+cf_err cf_device_proof_verify(const uint8_t sig[CF_SIGN_BYTES],
+			      const uint8_t pending[CF_DEVICE_PROOF_PENDING_BYTES],
+			      const uint8_t nonce[CF_DEVICE_PROOF_NONCE_BYTES],
+			      const uint8_t pk[CF_SIGN_PK_BYTES])
+{
+	if (pending == NULL || nonce == NULL)
+		return CF_ERR_INVALID;
+	uint8_t msg[CF_DEVICE_PROOF_MSG_BYTES];
+	cf_device_proof_message(msg, pending, nonce);
+	return cf_sign_verify(sig, msg, sizeof(msg), pk);
+}

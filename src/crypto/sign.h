@@ -35,4 +35,29 @@ cf_err cf_sign_detached(uint8_t sig[CF_SIGN_BYTES], const uint8_t *msg, size_t l
 cf_err cf_sign_verify(const uint8_t sig[CF_SIGN_BYTES], const uint8_t *msg, size_t len,
 		      const uint8_t pk[CF_SIGN_PK_BYTES]);
 
+/* The device proof of a login (coffre-v1, DESIGN §5.3): the device's
+ * signature over "coffre-v1 device proof\0" ‖ pending login id (16 bytes)
+ * ‖ server nonce (32 bytes). The server sends the nonce with the pending
+ * login; the signature shows the client holds the device key it names. */
+#define CF_DEVICE_PROOF_DOMAIN_BYTES 23   /* "coffre-v1 device proof" and its NUL */
+#define CF_DEVICE_PROOF_PENDING_BYTES 16
+#define CF_DEVICE_PROOF_NONCE_BYTES 32
+#define CF_DEVICE_PROOF_MSG_BYTES \
+	(CF_DEVICE_PROOF_DOMAIN_BYTES + CF_DEVICE_PROOF_PENDING_BYTES + CF_DEVICE_PROOF_NONCE_BYTES)
+
+/* The signed message of a device proof. */
+void cf_device_proof_message(uint8_t out[CF_DEVICE_PROOF_MSG_BYTES],
+			     const uint8_t pending[CF_DEVICE_PROOF_PENDING_BYTES],
+			     const uint8_t nonce[CF_DEVICE_PROOF_NONCE_BYTES]);
+
+/* Signs / verifies a device proof; errors as cf_sign_detached / cf_sign_verify. */
+cf_err cf_device_proof_sign(uint8_t sig[CF_SIGN_BYTES],
+			    const uint8_t pending[CF_DEVICE_PROOF_PENDING_BYTES],
+			    const uint8_t nonce[CF_DEVICE_PROOF_NONCE_BYTES],
+			    const uint8_t sk[CF_SIGN_SK_BYTES]);
+cf_err cf_device_proof_verify(const uint8_t sig[CF_SIGN_BYTES],
+			      const uint8_t pending[CF_DEVICE_PROOF_PENDING_BYTES],
+			      const uint8_t nonce[CF_DEVICE_PROOF_NONCE_BYTES],
+			      const uint8_t pk[CF_SIGN_PK_BYTES]);
+
 #endif

@@ -70,6 +70,7 @@ static const struct cf_problem_info problems[CF_P_COUNT] = {
 	[CF_P_CLIENT_CERTIFICATE] = { 403, "client-certificate" },
 	[CF_P_ADDRESS_NOT_ALLOWED] = { 403, "address-not-allowed" },
 	[CF_P_FRESH_PROOF_REQUIRED] = { 403, "fresh-proof-required" },
+	[CF_P_METHOD_NOT_OFFERED] = { 403, "method-not-offered" },
 	[CF_P_NOT_FOUND] = { 404, "not-found" },
 	[CF_P_METHOD_NOT_ALLOWED] = { 405, "method-not-allowed" },
 	[CF_P_CONFLICT] = { 409, "conflict" },
@@ -77,6 +78,7 @@ static const struct cf_problem_info problems[CF_P_COUNT] = {
 	[CF_P_UNSUPPORTED_MEDIA_TYPE] = { 415, "unsupported-media-type" },
 	[CF_P_RATE_LIMITED] = { 429, "rate-limited" },
 	[CF_P_TOO_MANY_ATTEMPTS] = { 429, "too-many-attempts" },
+	[CF_P_TOO_MANY_CODES] = { 429, "too-many-codes" },
 	[CF_P_HEADERS_TOO_LARGE] = { 431, "headers-too-large" },
 	[CF_P_DEBUG] = { 0, "debug" },
 };

@@ -12,11 +12,37 @@ import subprocess
 import time
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from conftest import (COFFRED, audit_events_since, audit_size, db_snapshot, sanitizer_env)
 from sinks import SmsSink, SmtpSink
 
 B64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+# Device keys are real Ed25519 keys: the second factor carries the device's
+# proof that it holds its key (DESIGN §5.3). Private keys by public key.
+_DEVICE_KEYS = {}
+
+
+def new_device_pk():
+    sk = Ed25519PrivateKey.generate()
+    pk = sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    _DEVICE_KEYS[pk] = sk
+    return pk
+
+
+def device_proof(answer, device_pk):
+    """The device's signature over "coffre-v1 device proof\0" ‖ pending id (16
+    bytes) ‖ the login answer's nonce (32 bytes), base64url."""
+    nonce = base64.urlsafe_b64decode(answer["nonce"] + "=" * (-len(answer["nonce"]) % 4))
+    msg = b"coffre-v1 device proof\0" + bytes.fromhex(answer["pending"]) + nonce
+    return B64(_DEVICE_KEYS[device_pk].sign(msg))
+
+
+def second_factor_body(answer, device_pk, method, code):
+    return {"pending": answer["pending"], "method": method, "code": code,
+            "device_proof": device_proof(answer, device_pk)}
 
 
 def coffred(*args):
@@ -54,7 +80,7 @@ class Person:
         self.email = email
         self.auth_key = os.urandom(32)
         self.recovery_auth = os.urandom(32)
-        self.device_pk = os.urandom(32)
+        self.device_pk = new_device_pk()
         self.sign_pk = os.urandom(32)
         self.enc_pk = os.urandom(32)
         self.pin = pin
@@ -114,9 +140,8 @@ class World:
                 code = self.smtp.code_in(self.smtp.wait_for(p.email, count=n + 1), "otp")
             elif pending["sent"] == "sms":
                 code = re.search(r"\d{6}", self.sms.wait_for(p.phone).text).group(0)
-        r = self.call("POST", "/v1/auth/second-factor", {"pending": pending["pending"],
-                                                         "method": method or pending["sent"],
-                                                         "code": code})
+        r = self.call("POST", "/v1/auth/second-factor", second_factor_body(
+            pending, device_pk or p.device_pk, method or pending["sent"], code))
         assert r.status == 200, r
         p.token = r.json()["token"]
         return r.json()
@@ -260,12 +285,12 @@ def test_failures_are_indistinguishable(world):
             answers[name] = (r.status, r.json())
     r = w.call("POST", "/v1/auth/login", {"email": root.email, "auth_key": B64(root.auth_key),
                                           "device_pk": B64(root.device_pk)})
-    pending = r.json()["pending"]
-    r = w.call("POST", "/v1/auth/second-factor", {"pending": pending, "method": "email",
-                                                  "code": "000000"})
+    r = w.call("POST", "/v1/auth/second-factor",
+               second_factor_body(r.json(), root.device_pk, "email", "000000"))
     answers["wrong code"] = (r.status, r.json())
     r = w.call("POST", "/v1/auth/second-factor", {"pending": "0" * 32, "method": "email",
-                                                  "code": "123456"})
+                                                  "code": "123456",
+                                                  "device_proof": B64(os.urandom(64))})
     answers["unknown pending"] = (r.status, r.json())
     statuses = {a[0] for a in answers.values()}
     bodies = {json.dumps({k: v for k, v in a[1].items()}, sort_keys=True) for a in answers.values()}
@@ -280,11 +305,11 @@ def test_email_code_is_single_use_with_five_tries(world):
     root = w.root
     r = w.call("POST", "/v1/auth/login", {"email": root.email, "auth_key": B64(root.auth_key),
                                           "device_pk": B64(root.device_pk)})
-    pending = r.json()["pending"]
+    pending = r.json()
     failures = 0
     while failures < 5:
-        r = w.call("POST", "/v1/auth/second-factor", {"pending": pending, "method": "email",
-                                                      "code": "%06d" % failures})
+        r = w.call("POST", "/v1/auth/second-factor",
+                   second_factor_body(pending, root.device_pk, "email", "%06d" % failures))
         if r.status == 429:  # the per-account code delay: wait, it is not a try
             time.sleep(int(r.header("Retry-After")))
             continue
@@ -292,8 +317,8 @@ def test_email_code_is_single_use_with_five_tries(world):
         failures += 1
     time.sleep(5)
     code = w.smtp.code_in(w.smtp.messages_to(root.email)[-1], "otp")
-    r = w.call("POST", "/v1/auth/second-factor", {"pending": pending, "method": "email",
-                                                  "code": code})
+    r = w.call("POST", "/v1/auth/second-factor",
+               second_factor_body(pending, root.device_pk, "email", code))
     assert r.status in (401, 429)  # the pending login is gone after 5 tries
 
 
@@ -311,18 +336,19 @@ def test_totp_enrolment_and_login(world):
     n = len(w.smtp.messages_to(root.email))
     r = w.call("POST", "/v1/auth/login", {"email": root.email, "auth_key": B64(root.auth_key),
                                           "device_pk": B64(root.device_pk)})
-    assert r.json()["sent"] is None and "totp" in r.json()["methods"]
+    # TOTP only: no code by e-mail or SMS for this account (no downgrade)
+    assert r.json()["sent"] is None and r.json()["methods"] == ["totp"]
     time.sleep(0.5)
     assert len(w.smtp.messages_to(root.email)) == n  # nothing mailed for TOTP
     code = oathtool(secret)
-    pending = r.json()["pending"]
-    r = w.call("POST", "/v1/auth/second-factor", {"pending": pending, "method": "totp", "code": code})
+    r = w.call("POST", "/v1/auth/second-factor",
+               second_factor_body(r.json(), root.device_pk, "totp", code))
     assert r.status == 200, r
     # the same code cannot be used twice
     r = w.call("POST", "/v1/auth/login", {"email": root.email, "auth_key": B64(root.auth_key),
                                           "device_pk": B64(root.device_pk)})
-    r = w.call("POST", "/v1/auth/second-factor", {"pending": r.json()["pending"], "method": "totp",
-                                                  "code": code})
+    r = w.call("POST", "/v1/auth/second-factor",
+               second_factor_body(r.json(), root.device_pk, "totp", code))
     assert r.status == 401
 
 
@@ -390,7 +416,7 @@ def test_device_approval_and_wipe(world):
     org = make_org(w, approval=True)
     admin = member(w, w.root, "admin@lac.example", "admin", org)
     prof = member(w, admin, "prof@lac.example", "professional", org)
-    laptop = os.urandom(32)
+    laptop = new_device_pk()
     info = w.login(prof, device_pk=laptop)
     assert info["device_status"] == "pending"
     r = w.call("GET", "/v1/orgs/%s/units" % org, who=prof)
@@ -627,9 +653,14 @@ def test_sessions_end_at_their_absolute_lifetime(coffred_factory, tmp_path, smtp
 @pytest.mark.parametrize("path,body", [
     ("/v1/auth/login", {"email": "a@b.example", "auth_key": "AAAA", "device_pk": B64(b"x" * 32)}),
     ("/v1/auth/login", {"email": "a@b.example", "auth_key": B64(b"x" * 32)}),
-    ("/v1/auth/second-factor", {"pending": "0" * 32, "method": "email", "code": "12345a"}),
-    ("/v1/auth/second-factor", {"pending": "xyz", "method": "email", "code": "123456"}),
-    ("/v1/auth/second-factor", {"pending": "0" * 32, "method": "fax", "code": "123456"}),
+    ("/v1/auth/second-factor", {"pending": "0" * 32, "method": "email", "code": "12345a",
+                                "device_proof": B64(b"x" * 64)}),
+    ("/v1/auth/second-factor", {"pending": "xyz", "method": "email", "code": "123456",
+                                "device_proof": B64(b"x" * 64)}),
+    ("/v1/auth/second-factor", {"pending": "0" * 32, "method": "fax", "code": "123456",
+                                "device_proof": B64(b"x" * 64)}),
+    ("/v1/auth/second-factor", {"pending": "0" * 32, "method": "email", "code": "123456",
+                                "device_proof": B64(b"x" * 63)}),
     ("/v1/invitations", {"email": "a@b.example", "role": "king", "org_id": "0" * 32}),
     ("/v1/orgs", {"name": ""}),
     ("/v1/orgs", {"name": "x", "device_approval": "yes"}),

@@ -438,7 +438,8 @@ void cf_delegation_clear(struct cf_delegation *d)
 static const struct member pending_members[] = {
 	MSTR(struct cf_pending, user), MSTR(struct cf_pending, method),
 	MSTR(struct cf_pending, code_mac), MSTR(struct cf_pending, device_pk),
-	MINT(struct cf_pending, expires_ms), MINT(struct cf_pending, tries),
+	MSTR(struct cf_pending, nonce), MINT(struct cf_pending, expires_ms),
+	MINT(struct cf_pending, tries), MINT(struct cf_pending, sends),
 };
 
 cf_err cf_pending_decode(json_t *doc, struct cf_pending *ret)

@@ -132,7 +132,9 @@ struct cf_pending {
 	const char *method;                 /* "email", "sms" or "totp" */
 	const char *code_mac;               /* hex HMAC of the code; "" for TOTP */
 	const char *device_pk;              /* base64url of the device's key */
+	const char *nonce;                  /* base64url, 32 bytes: signed by the device */
 	int64_t expires_ms, tries;
+	int64_t sends;                      /* codes sent again (second-factor/send) */
 };
 
 cf_err cf_pending_decode(json_t *doc, struct cf_pending *ret);

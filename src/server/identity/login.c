@@ -1,7 +1,8 @@
 /* Login (docs/api/identity.md): prelogin → login (auth key) → second factor
- * (e-mail or SMS code, or TOTP) → session. Unknown address, wrong password and
- * wrong code answer the same 401 with comparable timing: an unknown address
- * still costs one Argon2id verification. */
+ * (e-mail or SMS code, or TOTP, and the device's proof that it holds its key)
+ * → session. Unknown address, wrong password, wrong code and wrong proof
+ * answer the same 401 with comparable timing: an unknown address still costs
+ * one Argon2id verification. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "crypto/crypto.h"
 #include "crypto/kdf.h"
 #include "crypto/pwhash.h"
+#include "crypto/sign.h"
 #include "crypto/totp.h"
 #include "server/identity/identity.h"
 #include "server/notify/notify.h"
@@ -20,6 +22,8 @@
 
 #define CODE_TTL_MS (10 * 60 * 1000)
 #define CODE_TRIES 5
+#define CODE_RESENDS 3  /* codes sent again per pending login: no e-mail/SMS spam */
+#define NONCE_B64_LEN 43 /* base64url of CF_DEVICE_PROOF_NONCE_BYTES */
 
 struct login_args {
 	const char *email;
@@ -36,16 +40,18 @@ const struct cf_spec cf_spec_login = CF_SPEC_BIND(login_fields, struct login_arg
 static const char *const sf_methods[] = { "email", "sms", "totp", NULL };
 static const char *const send_methods[] = { "email", "sms", NULL };
 
-/* second-factor and second-factor/send (which has no code) */
+/* second-factor and second-factor/send (which has neither code nor proof) */
 struct sf_args {
 	const char *pending;
 	const char *method;
 	const char *code;
+	uint8_t device_proof[CF_SIGN_BYTES];  /* DESIGN §5.3, cf_device_proof_verify */
 };
 static const struct cf_field sf_fields[] = {
 	CF_F_ID(struct sf_args, pending, "pending", true),
 	CF_F_ENUM(struct sf_args, method, "method", true, sf_methods),
 	CF_F_DIGITS(struct sf_args, code, "code", true, 6, 6),
+	CF_F_B64FIX(struct sf_args, device_proof, "device_proof", true),
 };
 const struct cf_spec cf_spec_second_factor = CF_SPEC_BIND(sf_fields, struct sf_args);
 
@@ -128,13 +134,24 @@ static cf_err send_code(struct cf_request *req, const struct cf_user *user, cons
 	return err;
 }
 
+/* Whether the user's policy lets method be the second factor: a user with
+ * TOTP has TOTP only (a code by e-mail or SMS would be a downgrade); else
+ * e-mail, and SMS when a phone is set. */
+static bool method_offered(const struct cf_user *user, const char *method)
+{
+	if (strcmp(method, "totp") == 0)
+		return user->totp != NULL;
+	if (user->totp)
+		return false;
+	return strcmp(method, "email") == 0 || (strcmp(method, "sms") == 0 && user->phone);
+}
+
 static json_t *methods_of(const struct cf_user *user)
 {
-	json_t *m = json_pack("[s]", "email");
-	if (user->phone)
-		json_array_append_new(m, json_string("sms"));
-	if (user->totp)
-		json_array_append_new(m, json_string("totp"));
+	json_t *m = json_array();
+	for (size_t i = 0; m && sf_methods[i]; i++)
+		if (method_offered(user, sf_methods[i]))
+			json_array_append_new(m, json_string(sf_methods[i]));
 	return m;
 }
 
@@ -153,6 +170,7 @@ struct login_ctx {
 	char account[65];
 	char pending[33];
 	char code[8];
+	char nonce[NONCE_B64_LEN + 1];
 };
 
 static void login_free(void *p)
@@ -165,19 +183,30 @@ static void login_free(void *p)
 	free(c);
 }
 
-/* A pending login with a fresh code for method (none for TOTP). */
-static cf_err new_pending(struct cf_audit_tx *atx, struct cf_request *req, const struct cf_user *user,
-                          const char *pending, const char *method, char code[8],
-                          const char *device_pk)
+/* A fresh code for method into code and its HMAC into mac (both "" for TOTP). */
+static void fresh_code(const struct cf_request *req, const char *pending, const char *method,
+                       char code[8], char mac[65])
 {
-	char mac[65] = "";
-	code[0] = '\0';
+	code[0] = mac[0] = '\0';
 	if (strcmp(method, "totp") != 0) {
 		snprintf(code, 8, "%06u", (unsigned)randombytes_uniform(1000000));
 		code_mac(mac, req->srv->secret, pending, code);
 	}
+}
+
+/* A pending login with a fresh code for method (none for TOTP) and the
+ * server nonce the device signs (into ret_nonce, base64url). */
+static cf_err new_pending(struct cf_audit_tx *atx, struct cf_request *req, const struct cf_user *user,
+                          const char *pending, const char *method, char code[8],
+                          const char *device_pk, char ret_nonce[NONCE_B64_LEN + 1])
+{
+	char mac[65];
+	uint8_t nonce[CF_DEVICE_PROOF_NONCE_BYTES];
+	fresh_code(req, pending, method, code, mac);
+	cf_random_bytes(nonce, sizeof(nonce));
+	cf_b64url_encode(ret_nonce, NONCE_B64_LEN + 1, nonce, sizeof(nonce));
 	struct cf_pending p = { .user = user->id, .method = method, .code_mac = mac,
-	                        .device_pk = device_pk,
+	                        .device_pk = device_pk, .nonce = ret_nonce,
 	                        .expires_ms = (int64_t)(cf_now_ms() + CODE_TTL_MS) };
 	return cf_pending_save(atx->tx, pending, &p);
 }
@@ -194,7 +223,7 @@ static cf_err login_write(struct cf_audit_tx *atx, struct cf_request *req)
 	}
 	const char *method = preferred(&c->user);
 	err = new_pending(atx, req, &c->user, c->pending, method, c->code,
-	                  CF_ARGS(req, struct login_args)->device_pk);
+	                  CF_ARGS(req, struct login_args)->device_pk, c->nonce);
 	if (err)
 		return err;
 	const char *sent = NULL;
@@ -207,8 +236,9 @@ static cf_err login_write(struct cf_audit_tx *atx, struct cf_request *req)
 		}
 		sent = method;
 	}
-	cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:o, s:s?}", "pending", c->pending,
-	                   "methods", methods_of(&c->user), "sent", sent));
+	cf_reply_json_take(&req->reply, 200, json_pack("{s:s, s:s, s:o, s:s?}", "pending",
+	                   c->pending, "nonce", c->nonce, "methods", methods_of(&c->user),
+	                   "sent", sent));
 	return CF_OK;
 }
 
@@ -295,12 +325,30 @@ static bool check_code(struct cf_request *req, struct sf_ctx *c, const char *met
 		sodium_memzero(secret, sizeof(secret));
 		return ok;
 	}
-	if (!want || strcmp(want, method) != 0)
+	if (!want || strcmp(want, method) != 0 || !method_offered(&c->user, method))
 		return false;
 	char mac[65];
 	code_mac(mac, req->srv->secret, CF_ARGS(req, struct sf_args)->pending, code);
 	const char *stored = c->pending.code_mac;
 	return stored && strlen(stored) == 64 && sodium_memcmp(mac, stored, 64) == 0;
+}
+
+/* Whether proof is the signature, by the device key the pending login names,
+ * of this pending login's id and nonce (DESIGN §5.3): the client holds the
+ * key, it does not merely know it. */
+static bool device_proof_ok(const struct cf_pending *p, const char *pid,
+                            const uint8_t proof[CF_SIGN_BYTES])
+{
+	uint8_t id[CF_DEVICE_PROOF_PENDING_BYTES], nonce[CF_DEVICE_PROOF_NONCE_BYTES];
+	uint8_t pk[CF_SIGN_PK_BYTES];
+	size_t nonce_len = 0, pk_len = 0;
+	const char *nonce_b64 = p->nonce, *pk_b64 = p->device_pk;
+	return nonce_b64 && pk_b64 && strlen(pid) == 2 * sizeof(id) &&
+	       cf_hex_decode(id, sizeof(id), pid, strlen(pid)) == CF_OK &&
+	       cf_b64url_decode(nonce, sizeof(nonce), &nonce_len, nonce_b64,
+	                        strlen(nonce_b64)) == CF_OK && nonce_len == sizeof(nonce) &&
+	       cf_b64url_decode(pk, sizeof(pk), &pk_len, pk_b64, strlen(pk_b64)) == CF_OK &&
+	       pk_len == sizeof(pk) && cf_device_proof_verify(proof, id, nonce, pk) == CF_OK;
 }
 
 /* The device this login comes from: known by its key, or registered now
@@ -320,9 +368,12 @@ static cf_err login_device(struct cf_audit_tx *atx, struct cf_request *req, stru
 	struct cf_device dev = { 0 };
 	if (st->ops->index_get(st, atx->tx, "device", key, id) == CF_OK &&
 	    cf_device_load(st, atx->tx, id, &dev, NULL) == CF_OK) {
-		if (strcmp(dev.user, c->user.id) != 0) {
+		/* another user's device, or (never, as the index is by key) a
+		 * device registered with a key other than the one that signed */
+		if (strcmp(dev.user, c->user.id) != 0 || !dev.sign_pk ||
+		    strcmp(dev.sign_pk, pk_b64) != 0) {
 			cf_device_clear(&dev);
-			return CF_ERR_DENIED; /* another user's device key */
+			return CF_ERR_DENIED;
 		}
 		*ret_device = dev;
 		return CF_OK;
@@ -450,19 +501,44 @@ void cf_h_second_factor(struct cf_request *req)
 	const char *uid = c->pending.user;
 	if (!cf_attempts_allowed(req, CF_ATT_CODE, uid))
 		return;
-	c->ok = check_code(req, c, method, code);
+	/* both checked, always: a wrong proof counts as a wrong code */
+	bool code_ok = check_code(req, c, method, code);
+	bool proof_ok = device_proof_ok(&c->pending, a->pending, a->device_proof);
+	c->ok = code_ok && proof_ok;
 	req->write = sf_write;
 	login_failed(req);
 }
 
+static void too_many_codes(struct cf_request *req)
+{
+	cf_reply_problem(&req->reply, CF_P_TOO_MANY_CODES,
+	                 "no more codes are sent for this login; start the login again");
+}
+
+/* A new code by method for the same pending login: its tries, expiry, nonce
+ * and device stay as they are (a resend is no fresh start), and at most
+ * CODE_RESENDS codes are sent again. */
 static cf_err send_write(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	struct sf_ctx *c = req->ctx;
 	const char *method = CF_ARGS(req, struct sf_args)->method;
 	const char *pid = CF_ARGS(req, struct sf_args)->pending;
-	char code[8];
-	cf_err err = new_pending(atx, req, &c->user, pid, method, code,
-	                         c->pending.device_pk);
+	CF_AUTO_PENDING p = { 0 };
+	/* Re-read inside the transaction: the count of resends holds under races. */
+	if (cf_pending_load(atx->tx->st, atx->tx, pid, &p) != CF_OK) {
+		login_failed(req);
+		return CF_OK;
+	}
+	if (p.sends >= CODE_RESENDS) {
+		too_many_codes(req);
+		return CF_OK;
+	}
+	char code[8], mac[65];
+	fresh_code(req, pid, method, code, mac);
+	p.method = method;
+	p.code_mac = mac;
+	p.sends++;
+	cf_err err = cf_pending_save(atx->tx, pid, &p);
 	if (!err && send_code(req, &c->user, method, code) != CF_OK) {
 		cf_reply_problem(&req->reply, CF_P_DELIVERY_UNAVAILABLE,
 		                 "the code cannot be sent now (%s not configured or busy)", method);
@@ -481,10 +557,15 @@ void cf_h_second_factor_send(struct cf_request *req)
 	if (!c)
 		return;
 	const char *uid = c->pending.user;
-	/* the spec admits email and sms; sms only for an account with a phone */
-	if (strcmp(method, "sms") == 0 && !c->user.phone) {
-		cf_reply_problem(&req->reply, CF_P_INVALID_FIELD,
-		                 "field 'method' must be email, or sms when a phone is set");
+	/* the spec admits email and sms; the account's policy may not (TOTP:
+	 * no code by e-mail or SMS; SMS only with a phone) */
+	if (!method_offered(&c->user, method)) {
+		cf_reply_problem(&req->reply, CF_P_METHOD_NOT_OFFERED,
+		                 "this account's second factor is not %s", method);
+		return;
+	}
+	if (c->pending.sends >= CODE_RESENDS) {
+		too_many_codes(req);
 		return;
 	}
 	if (!cf_attempts_allowed(req, CF_ATT_CODE, uid))

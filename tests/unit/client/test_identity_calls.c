@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include <sys/stat.h>
 
+#include "client/call.h"
 #include "client/internal.h"
 #include "testutil.h"
 #include "tls_server.h"
@@ -410,6 +411,112 @@ static void test_admin_ids_are_checked(void **state)
 	assert_has(req, "GET /v1/orgs/ffeeddccbbaa99887766554433221100/units");
 }
 
+/* --- login: the device proof (DESIGN §5.3) ------------------------------------ */
+
+static const char pending_id[] = "00112233445566778899aabbccddeeff";
+
+/* The layout written out here, apart from crypto/sign.c: the signed message
+ * is "coffre-v1 device proof" and its NUL, the pending id's 16 bytes, the
+ * nonce's 32 bytes. */
+static void expected_message(uint8_t msg[23 + 16 + 32], const uint8_t nonce[32])
+{
+	memcpy(msg, "coffre-v1 device proof", 22);
+	msg[22] = 0;
+	for (size_t i = 0; i < 16; i++)
+		msg[23 + i] = (uint8_t)(16 * i + i);   /* 00 11 22 … ff */
+	memcpy(msg + 23 + 16, nonce, 32);
+}
+
+static void test_device_proof_layout(void **state)
+{
+	(void)state;
+	uint8_t pk[32], sk[64], nonce[32], proof[64], msg[23 + 16 + 32];
+	crypto_sign_ed25519_keypair(pk, sk);
+	for (size_t i = 0; i < sizeof nonce; i++)
+		nonce[i] = (uint8_t)(0xa0 + i);
+	assert_int_equal(cf_login_device_proof(proof, pending_id, nonce, sk), CF_OK);
+	expected_message(msg, nonce);
+	assert_int_equal(crypto_sign_ed25519_verify_detached(proof, msg, sizeof msg, pk), 0);
+	/* Ed25519 is deterministic: the same signature as libsodium's own */
+	uint8_t want[64];
+	crypto_sign_ed25519_detached(want, NULL, msg, sizeof msg, sk);
+	assert_memory_equal(proof, want, 64);
+	/* another nonce, another pending id: another message */
+	msg[sizeof msg - 1] ^= 1;
+	assert_int_not_equal(crypto_sign_ed25519_verify_detached(proof, msg, sizeof msg, pk), 0);
+	/* a pending id that is not 32 hex digits is refused, proof untouched */
+	memset(proof, 0x55, sizeof proof);
+	assert_int_equal(cf_login_device_proof(proof, "0011", nonce, sk), CF_ERR_INVALID);
+	assert_int_equal(cf_login_device_proof(proof, "0x112233445566778899aabbccddeeff",
+	                                       nonce, sk), CF_ERR_INVALID);
+	assert_int_equal(proof[0], 0x55);
+}
+
+/* The bytes of base64url member name of the JSON body in a request. */
+static size_t body_b64(const char *req, const char *name, uint8_t *out, size_t cap)
+{
+	char key[64];
+	snprintf(key, sizeof key, "\"%s\":\"", name);
+	const char *v = strstr(req, key);
+	assert_non_null(v);
+	v += strlen(key);
+	const char *end = strchr(v, '"');
+	assert_non_null(end);
+	size_t len = 0;
+	assert_int_equal(sodium_base642bin(out, cap, v, (size_t)(end - v), NULL, &len, NULL,
+	                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+	return len;
+}
+
+/* prelogin and login answered by one document holding both answers. */
+#define LOGIN_ANSWER(nonce_member) \
+	"{\"kdf\":\"argon2id\",\"t_cost\":2,\"m_cost_kib\":19456," \
+	"\"parallelism\":1,\"salt\":\"AAECAwQFBgcICQoLDA0ODw\"," \
+	"\"pending\":\"00112233445566778899aabbccddeeff\"," nonce_member \
+	"\"methods\":[\"email\"],\"sent\":\"email\"}"
+
+static void test_login_signs_the_nonce_with_the_device_key(void **state)
+{
+	struct fixture *f = *state;
+	static const char pw[] = "correct horse battery staple";
+	struct cf_id_problem p;
+	cf_login *login = NULL;
+	/* nonce: the bytes a0 a1 … bf */
+	answer(f, 200, "application/json",
+	       LOGIN_ANSWER("\"nonce\":\"oKGio6SlpqeoqaqrrK2ur7CxsrO0tba3uLm6u7y9vr8\","));
+	assert_int_equal(cf_login_begin(f->client, "a@example.org", pw, strlen(pw), &login, &p),
+	                 CF_OK);
+	char req[8192];
+	ts_last_request(f->server, req, sizeof req);
+	uint8_t sent_pk[32], pk[32];
+	assert_int_equal(body_b64(req, "device_pk", sent_pk, sizeof sent_pk), 32);
+	assert_int_equal(cf_device_key(f->client, false, pk, NULL), CF_OK);
+	assert_memory_equal(sent_pk, pk, 32);
+
+	answer(f, 401, "application/problem+json",
+	       "{\"type\":\"urn:coffre:problem:login-failed\",\"title\":\"x\",\"status\":401}");
+	struct cf_session_info info;
+	assert_int_not_equal(cf_login_finish(f->client, login, "email", "123456", 6, &info, &p),
+	                     CF_OK);
+	ts_last_request(f->server, req, sizeof req);
+	assert_has(req, "POST /v1/auth/second-factor");
+	uint8_t proof[64], nonce[32], msg[23 + 16 + 32];
+	assert_int_equal(body_b64(req, "device_proof", proof, sizeof proof), 64);
+	for (size_t i = 0; i < sizeof nonce; i++)
+		nonce[i] = (uint8_t)(0xa0 + i);
+	expected_message(msg, nonce);
+	assert_int_equal(crypto_sign_ed25519_verify_detached(proof, msg, sizeof msg, pk), 0);
+	cf_login_free(login);
+
+	/* a login answer without a nonce is not one of coffre-v1 */
+	login = NULL;
+	answer(f, 200, "application/json", LOGIN_ANSWER(""));
+	assert_int_equal(cf_login_begin(f->client, "a@example.org", pw, strlen(pw), &login, &p),
+	                 CF_ERR_PROTOCOL);
+	assert_null(login);
+	assert_has(cf_client_last_error(f->client), "nonce");
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -424,6 +531,8 @@ int main(void)
 		T(test_logout_forgets_even_a_dead_session),
 		T(test_enrol_begin_checks_kdf),
 		T(test_admin_ids_are_checked),
+		T(test_device_proof_layout),
+		T(test_login_signs_the_nonce_with_the_device_key),
 	};
 #undef T
 	return cmocka_run_group_tests_name("client_identity_calls", tests,

@@ -107,6 +107,39 @@ static void test_roundtrip(void **state)
 	sodium_memzero(sk3, sizeof(sk3));
 }
 
+/* The device proof of a login (DESIGN §5.3): what the server verifies is the
+ * signature of exactly "coffre-v1 device proof\0" ‖ pending (16) ‖ nonce (32). */
+static void test_device_proof(void **state)
+{
+	(void)state;
+	uint8_t pk[32], sk[64], pk2[32], sk2[64], pending[16], nonce[32], sig[64];
+	uint8_t msg[CF_DEVICE_PROOF_MSG_BYTES];
+	assert_int_equal(CF_DEVICE_PROOF_MSG_BYTES, 23 + 16 + 32);
+	assert_int_equal(cf_sign_keypair(pk, sk), CF_OK);
+	assert_int_equal(cf_sign_keypair(pk2, sk2), CF_OK);
+	for (size_t i = 0; i < 16; i++)
+		pending[i] = (uint8_t)i;
+	for (size_t i = 0; i < 32; i++)
+		nonce[i] = (uint8_t)(100 + i);
+	memcpy(msg, "coffre-v1 device proof", 23);   /* with its NUL */
+	memcpy(msg + 23, pending, 16);
+	memcpy(msg + 39, nonce, 32);
+	assert_int_equal(cf_sign_detached(sig, msg, sizeof(msg), sk), CF_OK);
+	assert_int_equal(cf_device_proof_verify(sig, pending, nonce, pk), CF_OK);
+	assert_int_equal(cf_device_proof_verify(sig, pending, nonce, pk2), CF_ERR_CRYPTO);
+	uint8_t again[64];
+	assert_int_equal(cf_device_proof_sign(again, pending, nonce, sk), CF_OK);
+	assert_memory_equal(again, sig, 64);
+	pending[15] ^= 1;
+	assert_int_equal(cf_device_proof_verify(sig, pending, nonce, pk), CF_ERR_CRYPTO);
+	pending[15] ^= 1;
+	nonce[0] ^= 1;
+	assert_int_equal(cf_device_proof_verify(sig, pending, nonce, pk), CF_ERR_CRYPTO);
+	assert_int_equal(cf_device_proof_verify(sig, NULL, nonce, pk), CF_ERR_INVALID);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(sk2, sizeof(sk2));
+}
+
 int main(void)
 {
 	if (cf_crypto_init() != CF_OK)
@@ -115,6 +148,7 @@ int main(void)
 		cmocka_unit_test(test_wycheproof_ed25519),
 		cmocka_unit_test(test_rfc8032_test1),
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_device_proof),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
