@@ -25,7 +25,7 @@
 #define CF_B64_KEY_LEN     43        /* base64url of 32 bytes */
 #define CF_B64_BUNDLE_LEN  123       /* base64url of a sealed bundle (92) */
 
-/* --- call.c: messages ------------------------------------------------------ */
+/* --- report.c: messages ---------------------------------------------------- */
 
 /* Writes the client's last error (cf_client_last_error). */
 void cf_call_error(cf_client *c, const char *fmt, ...) CF_PRINTF(2, 3);
