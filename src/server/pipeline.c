@@ -31,7 +31,9 @@ static bool stage_rate_limit(struct cf_request *req)
 	if (req->route && (req->route->flags & CF_ROUTE_OPS))
 		return true;
 	unsigned retry = 1;
-	if (cf_ratelimit_take(req->srv->ip_limit, req->ip, strlen(req->ip), cf_mono_ms(), &retry))
+	/* Keyed like the attempt counters: an IPv6 client by its prefix. */
+	if (cf_ratelimit_take(req->srv->ip_limit, req->addr_key, strlen(req->addr_key), cf_mono_ms(),
+	                      &retry))
 		return true;
 	req->reply.retry_after = retry;
 	cf_reply_problem(&req->reply, CF_P_RATE_LIMITED,
