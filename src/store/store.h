@@ -77,6 +77,12 @@ struct cf_store_ops {
 	cf_err (*schema_version)(cf_store *st, int64_t *ret_version);
 	cf_err (*meta_get)(cf_store *st, const char *key, uint8_t *buf, size_t cap, size_t *ret_len);
 	cf_err (*meta_put)(cf_store *st, const char *key, const uint8_t *val, size_t len);
+	/* The random key of the client-address hashes of UTC day `day`: the
+	 * stored one if any (another process may have made it), else `fresh`,
+	 * stored. In the same transaction, keys of days before keep_from are
+	 * overwritten and deleted. Its own transaction, like meta_put. */
+	cf_err (*ip_day_key)(cf_store *st, uint64_t day, const uint8_t fresh[32], uint64_t keep_from,
+	                     uint8_t ret_key[32]);
 
 	/* Transactions: begin takes the writer; commit and rollback release it
 	 * (commit rolls back and releases on failure). Savepoints nest inside. */
@@ -147,6 +153,16 @@ struct cf_store_ops {
 	                  uint64_t now_ms, char **ret_doc);
 	cf_err (*eph_del)(cf_tx *tx, const char *kind, const char *key);
 	cf_err (*eph_purge)(cf_tx *tx, uint64_t now_ms);
+	/* Sessions (ephemeral rows of kind "session"): each records one fact in
+	 * place, conditionally, and never writes a whole session back, so a
+	 * request racing a logout, an unlock or a wrong PIN cannot bring back
+	 * what they changed. An update, never an insert. CF_ERR_NOT_FOUND when
+	 * no row changed (ended, locked, or already newer).
+	 * touch: last use = now_ms, if the session is not locked and its last use
+	 * is older; lock: locked, if its last use is still at or before
+	 * idle_before_ms (an unlock in between wins). */
+	cf_err (*session_touch)(cf_tx *tx, const char *key, uint64_t now_ms);
+	cf_err (*session_lock)(cf_tx *tx, const char *key, uint64_t idle_before_ms);
 
 	/* The newest checkpoint, or the one at exactly `size` when size != UINT64_MAX. */
 	cf_err (*checkpoint_get)(cf_store *st, uint64_t size, uint64_t *ret_size, char *note,

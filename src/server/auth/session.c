@@ -114,14 +114,24 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	return true;
 }
 
+/* Records one fact, conditionally (store.h session_touch/lock), never the
+ * document this request read: that copy may be stale by now (a logout, an
+ * unlock or a wrong PIN committed in between), and writing it back would undo
+ * them. A session gone or changed meanwhile is left as it is. */
 cf_err cf_session_touch(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	if (!req->session || !req->session_touch)
 		return CF_OK;
-	if (!cf_jbool(req->session, "locked"))
-		json_object_set_new(req->session, "last_ms", json_integer((json_int_t)cf_now_ms()));
-	return cf_eph_save(atx->tx, "session", req->session_key, req->session,
-	                   (uint64_t)cf_jint(req->session, "expires_ms"));
+	cf_tx *tx = atx->tx;
+	uint64_t now = cf_now_ms();
+	cf_err err;
+	if (cf_jbool(req->session, "locked")) {
+		uint64_t idle_ms = req->srv->cfg.idle_timeout_s * 1000;
+		err = tx->st->ops->session_lock(tx, req->session_key, now > idle_ms ? now - idle_ms : 0);
+	} else {
+		err = tx->st->ops->session_touch(tx, req->session_key, now);
+	}
+	return err == CF_ERR_NOT_FOUND ? CF_OK : err;
 }
 
 cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const struct cf_user *user,

@@ -52,7 +52,10 @@ static cf_err unlock_write(struct cf_audit_tx *atx, struct cf_request *req)
 		json_object_set_new(s, "locked", json_true());
 	json_decref(req->session);
 	req->session = s;
-	req->session_touch = true;
+	/* this write stores the session it read in the transaction; the
+	 * pipeline's touch (of the copy read at authentication) is not needed */
+	req->session_touch = false;
+	uint64_t expires = (uint64_t)cf_jint(s, "expires_ms");
 	err = cf_attempts_record(atx, req, CF_ATT_PIN, req->who.id, c->ok);
 	if (err)
 		return err;
@@ -60,8 +63,10 @@ static cf_err unlock_write(struct cf_audit_tx *atx, struct cf_request *req)
 		json_object_set_new(s, "locked", json_false());
 		json_object_set_new(s, "pin_failures", json_integer(0));
 		json_object_set_new(s, "last_ms", json_integer((json_int_t)cf_now_ms()));
-		cf_reply_json_take(&req->reply, 200, json_pack("{s:s}", "status", "unlocked"));
-		return CF_OK;
+		err = cf_eph_save(atx->tx, "session", req->session_key, s, expires);
+		if (!err)
+			cf_reply_json_take(&req->reply, 200, json_pack("{s:s}", "status", "unlocked"));
+		return err;
 	}
 	json_int_t failures = cf_jint(s, "pin_failures") + 1;
 	if (failures >= PIN_TRIES) {
@@ -77,6 +82,9 @@ static cf_err unlock_write(struct cf_audit_tx *atx, struct cf_request *req)
 		return err;
 	}
 	json_object_set_new(s, "pin_failures", json_integer(failures));
+	err = cf_eph_save(atx->tx, "session", req->session_key, s, expires);
+	if (err)
+		return err;
 	cf_reply_problem(&req->reply, CF_P_WRONG_PIN, "wrong PIN; %lld tries left",
 	                 (long long)(PIN_TRIES - failures));
 	cf_reply_problem_extend(&req->reply, json_pack("{s:I}", "tries_left",

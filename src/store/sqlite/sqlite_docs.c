@@ -242,3 +242,38 @@ cf_err cf_sqlite_eph_purge(cf_tx *tx, uint64_t now_ms)
 	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)now_ms);
 	return step_done(stmt);
 }
+
+/* One UPDATE with its condition, so the check and the change are one step. */
+static cf_err step_changed(sqlite3_stmt *stmt, sqlite3 *db)
+{
+	cf_err err = step_done(stmt);
+	if (!err && sqlite3_changes(db) == 0)
+		err = CF_ERR_NOT_FOUND;
+	return err;
+}
+
+cf_err cf_sqlite_session_touch(cf_tx *tx, const char *key, uint64_t now_ms)
+{
+	sqlite3_stmt *stmt = cf_sqlite_stmt(cf_sqlite_tx_conn(tx),
+		"UPDATE ephemeral SET doc = json_set(doc, '$.last_ms', ?2) "
+		"WHERE kind = 'session' AND key = ?1 AND json_extract(doc, '$.locked') = 0 "
+		"AND json_extract(doc, '$.last_ms') < ?2");
+	if (!stmt)
+		return CF_ERR_STORE;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)now_ms);
+	return step_changed(stmt, sqlite3_db_handle(stmt));
+}
+
+cf_err cf_sqlite_session_lock(cf_tx *tx, const char *key, uint64_t idle_before_ms)
+{
+	sqlite3_stmt *stmt = cf_sqlite_stmt(cf_sqlite_tx_conn(tx),
+		"UPDATE ephemeral SET doc = json_set(doc, '$.locked', json('true')) "
+		"WHERE kind = 'session' AND key = ?1 AND json_extract(doc, '$.locked') = 0 "
+		"AND json_extract(doc, '$.last_ms') <= ?2");
+	if (!stmt)
+		return CF_ERR_STORE;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)idle_before_ms);
+	return step_changed(stmt, sqlite3_db_handle(stmt));
+}
