@@ -76,6 +76,8 @@ void cf_request_free(struct cf_request *req)
 	cf_json_wipe_decref(req->json);
 	sodium_memzero(&req->args, sizeof(req->args));
 	json_decref(req->session);
+	if (req->auth_state_free)
+		req->auth_state_free(req->auth_state);
 	wipe_body(req);
 	if (req->ctx_free)
 		req->ctx_free(req->ctx);

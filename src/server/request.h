@@ -66,6 +66,10 @@ struct cf_request {
 	bool session_touch;            /* the session's last use is to be recorded */
 	json_t *session;               /* the session document, when authenticated by one */
 	char session_key[65];          /* its key: hex SHA-256 of the token */
+	/* what authentication read (auth/session.c: the user and device), for
+	 * handlers to reuse instead of reading them again; freed with the request */
+	void *auth_state;
+	void (*auth_state_free)(void *state);
 	char resource[256];
 	char ip_hash[24];
 	bool audited;

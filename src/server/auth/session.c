@@ -4,6 +4,7 @@
 #include "server/auth/session.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/crypto.h"
@@ -30,6 +31,39 @@ static bool token_hash(const char *token, char out[65])
 	return true;
 }
 
+/* The user and device read at authentication, kept for the handler. */
+struct auth_state {
+	struct cf_user user;
+	struct cf_device dev;
+};
+
+static void auth_state_free(void *p)
+{
+	struct auth_state *a = p;
+	if (!a)
+		return;
+	cf_user_clear(&a->user);
+	cf_device_clear(&a->dev);
+	free(a);
+}
+
+static struct auth_state *auth_state_of(const struct cf_request *req)
+{
+	return req->auth_state_free == auth_state_free ? req->auth_state : NULL;
+}
+
+const struct cf_user *cf_session_user(const struct cf_request *req)
+{
+	struct auth_state *a = auth_state_of(req);
+	return a ? &a->user : NULL;
+}
+
+const struct cf_device *cf_session_device(const struct cf_request *req)
+{
+	struct auth_state *a = auth_state_of(req);
+	return a ? &a->dev : NULL;
+}
+
 bool cf_session_authenticate(struct cf_request *req, const char *token)
 {
 	cf_store *st = req->srv->store;
@@ -46,23 +80,29 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 		                 "invalid, expired or revoked session");
 		return false;
 	}
+	struct auth_state *a = calloc(1, sizeof(*a));
+	if (!a) {
+		json_decref(s);
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
+		return false;
+	}
+	req->auth_state = a;
+	req->auth_state_free = auth_state_free;
 	const char *device = cf_jstr(s, "device");
-	struct cf_device dev = { 0 };
-	if (cf_device_load(st, NULL, device, &dev, NULL)) {
+	struct cf_device *dev = &a->dev;
+	if (cf_device_load(st, NULL, device, dev, NULL)) {
 		json_decref(s);
 		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED, "the session's device is unknown");
 		return false;
 	}
-	bool wiped = dev.status && strcmp(dev.status, "wiped") == 0;
-	bool pending = dev.status && strcmp(dev.status, "pending") == 0;
-	cf_device_clear(&dev);
-	struct cf_user user = { 0 };
+	bool wiped = dev->status && strcmp(dev->status, "wiped") == 0;
+	bool pending = dev->status && strcmp(dev->status, "pending") == 0;
+	struct cf_user *user = &a->user;
 	const char *uid = cf_jstr(s, "user");
-	bool live = cf_user_load(st, NULL, uid, &user, NULL) == CF_OK &&
-	            user.status && strcmp(user.status, "active") == 0 &&
-	            user.session_epoch == cf_jint(s, "epoch");
+	bool live = cf_user_load(st, NULL, uid, user, NULL) == CF_OK &&
+	            user->status && strcmp(user->status, "active") == 0 &&
+	            user->session_epoch == cf_jint(s, "epoch");
 	if (!live) {
-		cf_user_clear(&user);
 		json_decref(s);
 		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED,
 		                 "invalid, expired or revoked session");
@@ -73,12 +113,11 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	struct cf_principal *p = &req->who;
 	p->kind = CF_PRINCIPAL_USER;
 	snprintf(p->id, sizeof(p->id), "%s", uid);
-	snprintf(p->tenant, sizeof(p->tenant), "%s", user.org);
-	snprintf(p->unit, sizeof(p->unit), "%s", user.unit ? user.unit : "");
+	snprintf(p->tenant, sizeof(p->tenant), "%s", user->org);
+	snprintf(p->unit, sizeof(p->unit), "%s", user->unit ? user->unit : "");
 	snprintf(p->device, sizeof(p->device), "%s", device);
 	snprintf(p->session, sizeof(p->session), "%s", cf_jstr(s, "id") ? cf_jstr(s, "id") : "");
-	p->role = cf_role_parse(user.role);
-	cf_user_clear(&user);
+	p->role = cf_role_parse(user->role);
 	req->session = s;
 	snprintf(req->session_key, sizeof(req->session_key), "%s", key);
 

@@ -12,6 +12,7 @@
 #include "server/request.h"
 
 struct cf_user;
+struct cf_device;
 
 #define CF_SESSION_PREFIX "coffre_s_"
 #define CF_SESSION_TEXT_LEN (sizeof(CF_SESSION_PREFIX) - 1 + 43)
@@ -19,6 +20,11 @@ struct cf_user;
 /* Turns a session bearer token into req->who, or answers (401 locked/expired,
  * 403 device wiped/pending) and returns false. */
 bool cf_session_authenticate(struct cf_request *req, const char *token);
+/* The user and device the session's authentication read (valid for the
+ * request; owned by it), or NULL when the request was not authenticated by
+ * a session. Handlers read these instead of loading them again. */
+const struct cf_user *cf_session_user(const struct cf_request *req);
+const struct cf_device *cf_session_device(const struct cf_request *req);
 /* In a write: a new session for user/device; token text into token_out. */
 cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req,
                          const struct cf_user *user,

@@ -134,13 +134,24 @@ void cf_h_logout(struct cf_request *req)
 void cf_h_me(struct cf_request *req)
 {
 	cf_store *st = req->srv->store;
-	CF_AUTO_USER user = { 0 };
-	CF_AUTO_DEVICE dev = { 0 };
-	if (cf_user_load(st, NULL, req->who.id, &user, NULL) ||
-	    cf_device_load(st, NULL, req->who.device, &dev, NULL)) {
-		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the account cannot be read now");
-		return;
+	CF_AUTO_USER own_user = { 0 };
+	CF_AUTO_DEVICE own_dev = { 0 };
+	/* The user and device authentication read for this request; loaded
+	 * again only when the caller was not authenticated by a session. */
+	const struct cf_user *u = cf_session_user(req);
+	const struct cf_device *d = cf_session_device(req);
+	if (!u || !d) {
+		if (cf_user_load(st, NULL, req->who.id, &own_user, NULL) ||
+		    cf_device_load(st, NULL, req->who.device, &own_dev, NULL)) {
+			cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE,
+			                 "the account cannot be read now");
+			return;
+		}
+		u = &own_user;
+		d = &own_dev;
 	}
+	const struct cf_user user = *u;
+	const struct cf_device dev = *d;
 	json_t *factors = json_pack("[s]", "email");
 	if (user.phone)
 		json_array_append_new(factors, json_string("sms"));
