@@ -87,6 +87,10 @@ struct cf_store_ops {
 	/* Transactions: begin takes the writer; commit and rollback release it
 	 * (commit rolls back and releases on failure). Savepoints nest inside. */
 	cf_err (*tx_begin)(cf_store *st, cf_tx **ret);
+	/* A read-only snapshot for several reads (pass it as tx to read ops
+	 * only; never to a write); read_end ends it and accepts NULL. */
+	cf_err (*read_begin)(cf_store *st, cf_tx **ret);
+	void (*read_end)(cf_tx *tx);
 	cf_err (*tx_commit)(cf_tx *tx);
 	void (*tx_rollback)(cf_tx *tx);
 	cf_err (*tx_savepoint)(cf_tx *tx);

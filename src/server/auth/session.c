@@ -64,13 +64,31 @@ const struct cf_device *cf_session_device(const struct cf_request *req)
 	return a ? &a->dev : NULL;
 }
 
+static bool authenticate_in(struct cf_request *req, cf_tx *rt, const char *key);
+
 bool cf_session_authenticate(struct cf_request *req, const char *token)
 {
 	cf_store *st = req->srv->store;
 	char key[65];
+	if (!token_hash(token, key)) {
+		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED,
+		                 "invalid, expired or revoked session");
+		return false;
+	}
+	/* The session, its device and its user from one snapshot. */
+	cf_tx *rt = NULL;
+	if (st->ops->read_begin(st, &rt))
+		rt = NULL;  /* each read on its own, then */
+	bool ok = authenticate_in(req, rt, key);
+	st->ops->read_end(rt);
+	return ok;
+}
+
+static bool authenticate_in(struct cf_request *req, cf_tx *rt, const char *key)
+{
+	cf_store *st = req->srv->store;
 	json_t *s = NULL;
-	cf_err err = token_hash(token, key) ? cf_eph_load(st, NULL, "session", key, &s) :
-	                                      CF_ERR_NOT_FOUND;
+	cf_err err = cf_eph_load(st, rt, "session", key, &s);
 	if (err == CF_ERR_STORE) {
 		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "sessions cannot be checked now");
 		return false;
@@ -90,7 +108,7 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	req->auth_state_free = auth_state_free;
 	const char *device = cf_jstr(s, "device");
 	struct cf_device *dev = &a->dev;
-	if (cf_device_load(st, NULL, device, dev, NULL)) {
+	if (cf_device_load(st, rt, device, dev, NULL)) {
 		json_decref(s);
 		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED, "the session's device is unknown");
 		return false;
@@ -99,7 +117,7 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	bool pending = dev->status && strcmp(dev->status, "pending") == 0;
 	struct cf_user *user = &a->user;
 	const char *uid = cf_jstr(s, "user");
-	bool live = cf_user_load(st, NULL, uid, user, NULL) == CF_OK &&
+	bool live = cf_user_load(st, rt, uid, user, NULL) == CF_OK &&
 	            user->status && strcmp(user->status, "active") == 0 &&
 	            user->session_epoch == cf_jint(s, "epoch");
 	if (!live) {

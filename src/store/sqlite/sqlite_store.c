@@ -41,6 +41,7 @@ struct sqlite_store {
 struct sqlite_tx {
 	struct cf_tx base;
 	unsigned savepoints;
+	struct cf_sqlite_conn *reader;  /* a read snapshot (read_begin); NULL: the writer */
 };
 
 static struct sqlite_store *from(cf_store *st)
@@ -341,7 +342,38 @@ void cf_sqlite_conn_unlock(struct cf_sqlite_conn *c)
 
 struct cf_sqlite_conn *cf_sqlite_tx_conn(cf_tx *tx)
 {
-	return &from(tx->st)->writer;
+	struct sqlite_tx *t = (struct sqlite_tx *)tx;
+	return t->reader ? t->reader : &from(tx->st)->writer;
+}
+
+/* Several reads in one read transaction of one reader: one snapshot, and one
+ * WAL check instead of one per statement (after every commit, a new read
+ * transaction starts with an empty page cache). */
+static cf_err sqlite_read_begin(cf_store *base, cf_tx **ret)
+{
+	struct sqlite_tx *tx = calloc(1, sizeof(*tx));
+	if (!tx)
+		return CF_ERR_NOMEM;
+	tx->base.st = base;
+	tx->reader = cf_sqlite_reader_lock(base);
+	if (cf_sqlite_exec(tx->reader->db, "BEGIN", NULL, 0)) {
+		cf_sqlite_conn_unlock(tx->reader);
+		free(tx);
+		return CF_ERR_STORE;
+	}
+	*ret = &tx->base;
+	return CF_OK;
+}
+
+static void sqlite_read_end(cf_tx *base)
+{
+	if (!base)
+		return;
+	struct sqlite_tx *tx = (struct sqlite_tx *)base;
+	if (!sqlite3_get_autocommit(tx->reader->db))
+		cf_sqlite_exec(tx->reader->db, "COMMIT", NULL, 0);
+	cf_sqlite_conn_unlock(tx->reader);
+	free(tx);
 }
 
 static cf_err sqlite_ping(cf_store *base)
@@ -560,6 +592,8 @@ const struct cf_store_ops cf_store_sqlite_ops = {
 	.meta_put = sqlite_meta_put,
 	.ip_day_key = sqlite_ip_day_key,
 	.tx_begin = sqlite_tx_begin,
+	.read_begin = sqlite_read_begin,
+	.read_end = sqlite_read_end,
 	.tx_commit = sqlite_tx_commit,
 	.tx_rollback = sqlite_tx_rollback,
 	.tx_savepoint = sqlite_tx_savepoint,
