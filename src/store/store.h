@@ -143,6 +143,9 @@ struct cf_store_ops {
 	                  const char *org, const char *doc, size_t len, uint64_t time_ms);
 	cf_err (*doc_get)(cf_store *st, cf_tx *tx, const char *kind, const char *id,
 	                  char **ret_doc, uint64_t *ret_version);
+	/* The newest version number of a document, without reading it. */
+	cf_err (*doc_version)(cf_store *st, cf_tx *tx, const char *kind, const char *id,
+	                      uint64_t *ret_version);
 	cf_err (*doc_list)(cf_store *st, const char *kind, const char *org, uint64_t limit,
 	                   cf_doc_fn fn, void *ctx);
 	/* Lookup keys: put replaces; get fills id (65 bytes). */

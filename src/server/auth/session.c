@@ -3,6 +3,8 @@
  * their absolute lifetime, on logout, on revocation and on the 5th wrong PIN. */
 #include "server/auth/session.h"
 
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,20 +33,138 @@ static bool token_hash(const char *token, char out[65])
 	return true;
 }
 
+/* A cache of the typed facts of users and devices, keyed by (id, newest
+ * version). Documents are insert-only, so a (id, version) pair never
+ * changes: a hit is as good as parsing the document, and every request still
+ * reads the newest version number (one index lookup), so a revocation, a
+ * role change or a wipe (each a new version) takes effect at once. Fixed
+ * memory; a slot is overwritten by the next id that hashes to it. */
+#define CACHE_SLOTS 4096
+#define CACHE_STRIPES 64
+
+struct user_slot {
+	const cf_store *st;
+	struct cf_auth_user u;
+};
+struct device_slot {
+	const cf_store *st;
+	struct cf_auth_device d;
+};
+
+static struct user_slot user_slots[CACHE_SLOTS];
+static struct device_slot device_slots[CACHE_SLOTS];
+static pthread_mutex_t cache_locks[CACHE_STRIPES];
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static uint8_t cache_key[crypto_shorthash_KEYBYTES];
+
+static void cache_init(void)
+{
+	for (unsigned i = 0; i < CACHE_STRIPES; i++)
+		pthread_mutex_init(&cache_locks[i], NULL);
+	randombytes_buf(cache_key, sizeof(cache_key));
+}
+
+static unsigned slot_of(const char *id)
+{
+	pthread_once(&cache_once, cache_init);
+	uint8_t h[crypto_shorthash_BYTES];
+	crypto_shorthash(h, (const uint8_t *)id, strlen(id), cache_key);
+	uint64_t v;
+	memcpy(&v, h, sizeof(v));
+	return (unsigned)(v % CACHE_SLOTS);
+}
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+cf_err cf_auth_user_load(cf_store *st, cf_tx *tx, const char *id, struct cf_auth_user *ret)
+{
+	if (!id)
+		return CF_ERR_NOT_FOUND;
+	uint64_t v = 0;
+	cf_err err = st->ops->doc_version(st, tx, "user", id, &v);
+	if (err)
+		return err;
+	unsigned i = slot_of(id);
+	pthread_mutex_t *lock = &cache_locks[i % CACHE_STRIPES];
+	pthread_mutex_lock(lock);
+	struct user_slot *sl = &user_slots[i];
+	bool hit = sl->st == st && sl->u.version == v && strcmp(sl->u.id, id) == 0;
+	if (hit)
+		*ret = sl->u;
+	pthread_mutex_unlock(lock);
+	if (hit)
+		return CF_OK;
+	CF_AUTO_USER user = { 0 };
+	err = cf_user_load(st, tx, id, &user, &v);
+	if (err)
+		return err;
+	struct cf_auth_user u = { .version = v, .session_epoch = user.session_epoch,
+	                          .has_phone = user.phone != NULL, .has_totp = user.totp != NULL,
+	                          .has_unit = user.unit != NULL };
+	copy_text(u.id, sizeof(u.id), user.id);
+	copy_text(u.org, sizeof(u.org), user.org);
+	copy_text(u.unit, sizeof(u.unit), user.unit);
+	copy_text(u.role, sizeof(u.role), user.role);
+	copy_text(u.status, sizeof(u.status), user.status);
+	copy_text(u.email, sizeof(u.email), user.email);
+	if (strcmp(u.id, id) != 0)
+		return CF_ERR_STORE;
+	pthread_mutex_lock(lock);
+	sl->st = st;
+	sl->u = u;
+	pthread_mutex_unlock(lock);
+	*ret = u;
+	return CF_OK;
+}
+
+cf_err cf_auth_device_load(cf_store *st, cf_tx *tx, const char *id, struct cf_auth_device *ret)
+{
+	if (!id)
+		return CF_ERR_NOT_FOUND;
+	uint64_t v = 0;
+	cf_err err = st->ops->doc_version(st, tx, "device", id, &v);
+	if (err)
+		return err;
+	unsigned i = slot_of(id);
+	pthread_mutex_t *lock = &cache_locks[i % CACHE_STRIPES];
+	pthread_mutex_lock(lock);
+	struct device_slot *sl = &device_slots[i];
+	bool hit = sl->st == st && sl->d.version == v && strcmp(sl->d.id, id) == 0;
+	if (hit)
+		*ret = sl->d;
+	pthread_mutex_unlock(lock);
+	if (hit)
+		return CF_OK;
+	CF_AUTO_DEVICE dev = { 0 };
+	err = cf_device_load(st, tx, id, &dev, &v);
+	if (err)
+		return err;
+	struct cf_auth_device d = { .version = v };
+	copy_text(d.id, sizeof(d.id), dev.id);
+	copy_text(d.user, sizeof(d.user), dev.user);
+	copy_text(d.status, sizeof(d.status), dev.status);
+	if (strcmp(d.id, id) != 0)
+		return CF_ERR_STORE;
+	pthread_mutex_lock(lock);
+	sl->st = st;
+	sl->d = d;
+	pthread_mutex_unlock(lock);
+	*ret = d;
+	return CF_OK;
+}
+
 /* The user and device read at authentication, kept for the handler. */
 struct auth_state {
-	struct cf_user user;
-	struct cf_device dev;
+	struct cf_auth_user user;
+	struct cf_auth_device dev;
 };
 
 static void auth_state_free(void *p)
 {
-	struct auth_state *a = p;
-	if (!a)
-		return;
-	cf_user_clear(&a->user);
-	cf_device_clear(&a->dev);
-	free(a);
+	free(p);
 }
 
 static struct auth_state *auth_state_of(const struct cf_request *req)
@@ -52,13 +172,13 @@ static struct auth_state *auth_state_of(const struct cf_request *req)
 	return req->auth_state_free == auth_state_free ? req->auth_state : NULL;
 }
 
-const struct cf_user *cf_session_user(const struct cf_request *req)
+const struct cf_auth_user *cf_session_user(const struct cf_request *req)
 {
 	struct auth_state *a = auth_state_of(req);
 	return a ? &a->user : NULL;
 }
 
-const struct cf_device *cf_session_device(const struct cf_request *req)
+const struct cf_auth_device *cf_session_device(const struct cf_request *req)
 {
 	struct auth_state *a = auth_state_of(req);
 	return a ? &a->dev : NULL;
@@ -107,18 +227,18 @@ static bool authenticate_in(struct cf_request *req, cf_tx *rt, const char *key)
 	req->auth_state = a;
 	req->auth_state_free = auth_state_free;
 	const char *device = cf_jstr(s, "device");
-	struct cf_device *dev = &a->dev;
-	if (cf_device_load(st, rt, device, dev, NULL)) {
+	struct cf_auth_device *dev = &a->dev;
+	if (cf_auth_device_load(st, rt, device, dev)) {
 		json_decref(s);
 		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED, "the session's device is unknown");
 		return false;
 	}
-	bool wiped = dev->status && strcmp(dev->status, "wiped") == 0;
-	bool pending = dev->status && strcmp(dev->status, "pending") == 0;
-	struct cf_user *user = &a->user;
+	bool wiped = strcmp(dev->status, "wiped") == 0;
+	bool pending = strcmp(dev->status, "pending") == 0;
+	struct cf_auth_user *user = &a->user;
 	const char *uid = cf_jstr(s, "user");
-	bool live = cf_user_load(st, rt, uid, user, NULL) == CF_OK &&
-	            user->status && strcmp(user->status, "active") == 0 &&
+	bool live = cf_auth_user_load(st, rt, uid, user) == CF_OK &&
+	            strcmp(user->status, "active") == 0 &&
 	            user->session_epoch == cf_jint(s, "epoch");
 	if (!live) {
 		json_decref(s);
@@ -132,7 +252,7 @@ static bool authenticate_in(struct cf_request *req, cf_tx *rt, const char *key)
 	p->kind = CF_PRINCIPAL_USER;
 	snprintf(p->id, sizeof(p->id), "%s", uid);
 	snprintf(p->tenant, sizeof(p->tenant), "%s", user->org);
-	snprintf(p->unit, sizeof(p->unit), "%s", user->unit ? user->unit : "");
+	snprintf(p->unit, sizeof(p->unit), "%s", user->unit);
 	snprintf(p->device, sizeof(p->device), "%s", device);
 	snprintf(p->session, sizeof(p->session), "%s", cf_jstr(s, "id") ? cf_jstr(s, "id") : "");
 	p->role = cf_role_parse(user->role);

@@ -134,15 +134,15 @@ void cf_h_logout(struct cf_request *req)
 void cf_h_me(struct cf_request *req)
 {
 	cf_store *st = req->srv->store;
-	CF_AUTO_USER own_user = { 0 };
-	CF_AUTO_DEVICE own_dev = { 0 };
-	/* The user and device authentication read for this request; loaded
-	 * again only when the caller was not authenticated by a session. */
-	const struct cf_user *u = cf_session_user(req);
-	const struct cf_device *d = cf_session_device(req);
+	struct cf_auth_user own_user;
+	struct cf_auth_device own_dev;
+	/* The typed user and device authentication read for this request; read
+	 * here only when the caller was not authenticated by a session. */
+	const struct cf_auth_user *u = cf_session_user(req);
+	const struct cf_auth_device *d = cf_session_device(req);
 	if (!u || !d) {
-		if (cf_user_load(st, NULL, req->who.id, &own_user, NULL) ||
-		    cf_device_load(st, NULL, req->who.device, &own_dev, NULL)) {
+		if (cf_auth_user_load(st, NULL, req->who.id, &own_user) ||
+		    cf_auth_device_load(st, NULL, req->who.device, &own_dev)) {
 			cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE,
 			                 "the account cannot be read now");
 			return;
@@ -150,19 +150,17 @@ void cf_h_me(struct cf_request *req)
 		u = &own_user;
 		d = &own_dev;
 	}
-	const struct cf_user user = *u;
-	const struct cf_device dev = *d;
 	json_t *factors = json_pack("[s]", "email");
-	if (user.phone)
+	if (u->has_phone)
 		json_array_append_new(factors, json_string("sms"));
-	if (user.totp)
+	if (u->has_totp)
 		json_array_append_new(factors, json_string("totp"));
 	uint64_t now = cf_now_ms(), exp = (uint64_t)cf_jint(req->session, "expires_ms");
 	cf_reply_json_take(&req->reply, 200, json_pack(
 		"{s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:o, s:{s:I, s:I}}",
-		"user_id", req->who.id, "org_id", user.org, "role", user.role,
-		"unit_id", user.unit, "email", user.email,
-		"device_id", req->who.device, "device_status", dev.status,
+		"user_id", req->who.id, "org_id", u->org, "role", u->role,
+		"unit_id", u->has_unit ? u->unit : NULL, "email", u->email,
+		"device_id", req->who.device, "device_status", d->status,
 		"second_factors", factors, "session", "idle_timeout_s",
 		(json_int_t)req->srv->cfg.idle_timeout_s, "expires_in_s",
 		(json_int_t)(exp > now ? (exp - now) / 1000 : 0)));

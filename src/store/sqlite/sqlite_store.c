@@ -620,6 +620,7 @@ const struct cf_store_ops cf_store_sqlite_ops = {
 	.key_registrations = cf_sqlite_key_registrations,
 	.doc_put = cf_sqlite_doc_put,
 	.doc_get = cf_sqlite_doc_get,
+	.doc_version = cf_sqlite_doc_version,
 	.doc_list = cf_sqlite_doc_list,
 	.index_put = cf_sqlite_index_put,
 	.index_del = cf_sqlite_index_del,
