@@ -75,7 +75,8 @@ struct cf_request {
 	bool audited;
 	/* an attempt reserved by auth/attempts.c (counter keys, hashing slot),
 	 * given back by attempt_release when the request is freed */
-	char attempt_keys[2][CF_ATTEMPT_KEY_MAX];
+	char attempt_keys[4][CF_ATTEMPT_KEY_MAX];  /* two per attempt, two attempts at most */
+	unsigned attempt_nkeys;
 	bool attempt_hashing;
 	void (*attempt_release)(struct cf_request *req);
 };

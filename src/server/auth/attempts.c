@@ -141,12 +141,12 @@ static void release(struct cf_request *req)
 		atomic_fetch_sub(&a->hashing, 1);
 		req->attempt_hashing = false;
 	}
-	if (req->attempt_keys[0][0]) {
+	if (req->attempt_nkeys) {
 		pthread_mutex_lock(&a->lock);
-		unreserve(a, req->attempt_keys[0]);
-		unreserve(a, req->attempt_keys[1]);
+		for (unsigned i = 0; i < req->attempt_nkeys; i++)
+			unreserve(a, req->attempt_keys[i]);
 		pthread_mutex_unlock(&a->lock);
-		req->attempt_keys[0][0] = req->attempt_keys[1][0] = '\0';
+		req->attempt_nkeys = 0;
 	}
 }
 
@@ -215,12 +215,13 @@ static unsigned wait_s(json_t *doc, unsigned in_flight, const struct limits *lim
 bool cf_attempts_allowed(struct cf_request *req, enum cf_attempt_kind kind, const char *account)
 {
 	cf_attempts *a = req->srv->attempts;
-	if (req->attempt_keys[0][0] || req->attempt_hashing) {
-		cf_reply_problem(&req->reply, CF_P_INTERNAL, "one attempt per request");
+	if (req->attempt_nkeys + 2 > sizeof(req->attempt_keys) / sizeof(req->attempt_keys[0])) {
+		cf_reply_problem(&req->reply, CF_P_INTERNAL, "too many attempts in one request");
 		return false;
 	}
-	/* Argon2id takes 19 MiB and ~20 ms of a core: past the cap, wait. */
-	if (kind != CF_ATT_CODE) {
+	/* Argon2id takes 19 MiB and ~20 ms of a core: past the cap, wait. One
+	 * slot per request, whatever it checks. */
+	if (kind != CF_ATT_CODE && !req->attempt_hashing) {
 		if (atomic_fetch_add(&a->hashing, 1) >= a->max_hashes) {
 			atomic_fetch_sub(&a->hashing, 1);
 			req->reply.retry_after = 1;
@@ -262,12 +263,12 @@ bool cf_attempts_allowed(struct cf_request *req, enum cf_attempt_kind kind, cons
 	json_decref(da);
 	json_decref(db);
 	if (held) {
-		snprintf(req->attempt_keys[0], CF_ATTEMPT_KEY_MAX, "%s", k1);
-		snprintf(req->attempt_keys[1], CF_ATTEMPT_KEY_MAX, "%s", k2);
+		snprintf(req->attempt_keys[req->attempt_nkeys++], CF_ATTEMPT_KEY_MAX, "%s", k1);
+		snprintf(req->attempt_keys[req->attempt_nkeys++], CF_ATTEMPT_KEY_MAX, "%s", k2);
 		req->attempt_release = release;
 		return true;
 	}
-	release(req);
+	release(req);  /* the request answers now: give back what it holds */
 	if (store_down) {
 		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE,
 		                 "attempt counters cannot be read now");

@@ -23,8 +23,8 @@ void cf_attempts_free(cf_attempts *a);   /* accepts NULL */
  * the account or the address is held back, counting attempts in flight as
  * failures, or (passwords, PINs) while every hashing slot is taken. True:
  * the attempt is reserved (and a hashing slot taken) until
- * cf_attempts_record has counted it, or the request ends. At most one
- * attempt per request. */
+ * the request ends (after cf_attempts_record has made its count durable).
+ * Up to two attempts per request (e.g. a fresh password proof and a PIN). */
 bool cf_attempts_allowed(struct cf_request *req, enum cf_attempt_kind kind, const char *account);
 /* In a write, after the attempt: a failure counts (and may lock, raising an
  * alert: log line and audit event); a success clears the account counter.
