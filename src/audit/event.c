@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "crypto/crypto.h"
 #include "crypto/kdf.h"
 #include "util/encoding.h"
 
@@ -66,13 +67,9 @@ cf_err cf_audit_event_encode(char *out, size_t cap, size_t *ret_len, uint64_t se
 	return CF_OK;
 }
 
-void cf_audit_ip_day_key(uint8_t out[32], const uint8_t *secret, size_t secret_len, uint64_t day)
+cf_err cf_audit_ip_day_key_new(uint8_t out[32])
 {
-	uint8_t msg[sizeof("coffre-v1 ip-day") + 8];
-	memcpy(msg, "coffre-v1 ip-day", sizeof("coffre-v1 ip-day"));
-	for (int i = 0; i < 8; i++)
-		msg[sizeof("coffre-v1 ip-day") + i] = (uint8_t)(day >> (56 - 8 * i));
-	cf_hmac_sha256(out, secret, secret_len, msg, sizeof(msg));
+	return cf_random_bytes(out, 32);
 }
 
 void cf_audit_ip_hash(char *out, size_t cap, const uint8_t day_key[32], const char *ip)

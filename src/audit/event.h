@@ -37,9 +37,11 @@ cf_err cf_audit_event_encode(char *out, size_t cap, size_t *ret_len, uint64_t se
 /* The prefix every event with sequence number seq starts with. */
 size_t cf_audit_event_prefix(char *out, size_t cap, uint64_t seq);
 
-/* The daily key for client-address hashes: HMAC(secret, "coffre-v1 ip-day" || day). */
-void cf_audit_ip_day_key(uint8_t out[32], const uint8_t *secret, size_t secret_len,
-                         uint64_t day);
+/* A new daily key for client-address hashes: 32 random bytes, derived from
+ * nothing, so neither the server secret nor a backup of it reverses a hash;
+ * the caller stores it for the day and destroys it after the retention of
+ * technical data (server/pipeline.c, store.h ip_day_key). */
+cf_err cf_audit_ip_day_key_new(uint8_t out[32]);
 /* base64url(HMAC(day_key, ip)[:16]) into out (cap >= 23). */
 void cf_audit_ip_hash(char *out, size_t cap, const uint8_t day_key[32], const char *ip);
 

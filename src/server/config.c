@@ -49,6 +49,8 @@ static const struct key_spec keys[] = {
 	{ "blobs.dir", STR(blobs_dir, K_PATH), 0, 0, NULL },
 	{ "blobs.max_size", NUM(blob_max_bytes, K_SIZE), 1, UINT64_C(1) << 40, NULL },
 	{ "server.threads", NUM(threads, K_UINT), 0, 256, NULL },
+	{ "server.ipv6_prefix", NUM(ipv6_prefix, K_UINT), 32, 128, NULL },
+	{ "auth.max_concurrent_hashes", NUM(max_concurrent_hashes, K_UINT), 0, 1024, NULL },
 	{ "limits.max_connections", NUM(max_connections, K_UINT), 0, 100000, NULL },
 	{ "limits.per_ip_connections", NUM(per_ip_connections, K_UINT), 0, 100000, NULL },
 	{ "limits.connection_timeout", NUM(connection_timeout_s, K_DURATION), 1, 3600, NULL },
@@ -61,6 +63,7 @@ static const struct key_spec keys[] = {
 	{ "log.level", STR(log_level, K_ENUM), 0, 0, level_choices },
 	{ "log.file", STR(log_file, K_PATH), 0, 0, NULL },
 	{ "audit.origin", STR(audit_origin, K_STRING), 0, 0, NULL },
+	{ "audit.ip_key_retention_days", NUM(ip_key_retention_days, K_UINT), 1, 3650, NULL },
 	{ "identity.idle_timeout", NUM(idle_timeout_s, K_DURATION), 1, 24 * 3600, NULL },
 	{ "identity.session_lifetime", NUM(session_lifetime_s, K_DURATION), 5, 30 * 24 * 3600, NULL },
 	{ "identity.attempts_delay_after", NUM(attempts_delay_after, K_UINT), 1, 100, NULL },
@@ -101,6 +104,9 @@ void cf_config_defaults(struct cf_config *cfg)
 	cfg->header_max = 16 << 10;
 	cfg->ip_rate = 1000;
 	cfg->ip_burst = 2000;
+	cfg->ipv6_prefix = 64;
+	cfg->max_concurrent_hashes = 0;
+	cfg->ip_key_retention_days = 7;
 	copy_str(cfg->log_level, sizeof(cfg->log_level), "info");
 	/* smtp.*, sms.*: empty, that is no server (memset above): in test, the
 	 * outbox folder stands in for it (notify.outbox = auto) */

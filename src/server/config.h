@@ -42,6 +42,9 @@ struct cf_config {
 	uint64_t header_max;
 	uint64_t ip_rate;             /* requests per second per IP, 0 = off */
 	uint64_t ip_burst;
+	uint64_t ipv6_prefix;         /* per-address limits count IPv6 clients by this prefix */
+	uint64_t max_concurrent_hashes; /* Argon2id checks at once, all clients; 0: 2 per CPU */
+	uint64_t ip_key_retention_days; /* days a daily client-address hash key is kept */
 	char log_level[8];
 	char log_file[CF_CONFIG_PATH_MAX];      /* empty: stderr */
 	char audit_origin[129];       /* empty: coffre/<key fingerprint> */

@@ -18,6 +18,7 @@
 #include "crypto/crypto.h"
 #include "crypto/sign.h"
 #include "util/encoding.h"
+#include "server/auth/attempts.h"
 #include "server/notify/notify.h"
 #include "server/server.h"
 #include "server/setup.h"
@@ -220,6 +221,10 @@ static int run(const struct cf_options *o)
 		fprintf(stderr, "coffred: out of memory\n");
 		goto out;
 	}
+	if (cf_attempts_new(&srv.attempts, (unsigned)srv.cfg.max_concurrent_hashes)) {
+		fprintf(stderr, "coffred: out of memory\n");
+		goto out;
+	}
 	if (cf_http_start(&srv, cert, key, msg, sizeof(msg))) {
 		fprintf(stderr, "coffred: %s\n", msg);
 		goto out;
@@ -268,6 +273,7 @@ out:
 	free(cert);
 	cf_free_secret((uint8_t *)key);
 	cf_ratelimit_free(srv.ip_limit);
+	cf_attempts_free(srv.attempts);
 	cf_store_close(srv.store);
 	cf_free_secret(srv.secret);
 	return rc;

@@ -31,7 +31,9 @@ static bool stage_rate_limit(struct cf_request *req)
 	if (req->route && (req->route->flags & CF_ROUTE_OPS))
 		return true;
 	unsigned retry = 1;
-	if (cf_ratelimit_take(req->srv->ip_limit, req->ip, strlen(req->ip), cf_mono_ms(), &retry))
+	/* Keyed like the attempt counters: an IPv6 client by its prefix. */
+	if (cf_ratelimit_take(req->srv->ip_limit, req->addr_key, strlen(req->addr_key), cf_mono_ms(),
+	                      &retry))
 		return true;
 	req->reply.retry_after = retry;
 	cf_reply_problem(&req->reply, CF_P_RATE_LIMITED,
@@ -173,7 +175,7 @@ static void audit_fields(struct cf_request *req)
 	}
 	if (req->who.kind == CF_PRINCIPAL_USER)
 		f->device = req->who.device;
-	f->ip_hash = req->ip_hash;
+	f->ip_hash = req->ip_hash[0] ? req->ip_hash : NULL;
 	req->audit.status = &req->reply.status;
 	/* The handler's write and the session's last use commit with the event. */
 	if (req->write || req->session_touch) {
@@ -182,22 +184,42 @@ static void audit_fields(struct cf_request *req)
 	}
 }
 
-/* The keyed hash of the client address for the audit event; the key is
- * derived from the server secret and changes every day. */
+/* The keyed hash of the client address for the audit event. The key is
+ * random, one per UTC day, stored (store.h ip_day_key: restarts and other
+ * processes within the day hash alike) and destroyed after
+ * audit.ip_key_retention_days; it is not derived from any secret, so neither
+ * server.secret nor a backup reverses a hash once the key is gone. Without a
+ * key (store down at the day's first request) the hash is left out. */
 static void ip_hash(struct cf_request *req)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct cf_server *srv = req->srv;
 	uint64_t day = cf_now_ms() / 86400000;
 	uint8_t key[32];
+	bool have = false;
 	pthread_mutex_lock(&lock);
 	if (!srv->ip_day_valid || srv->ip_day != day) {
-		cf_audit_ip_day_key(srv->ip_day_key, srv->secret, CF_SERVER_SECRET_BYTES, day);
-		srv->ip_day = day;
-		srv->ip_day_valid = true;
+		uint8_t fresh[32];
+		uint64_t keep = srv->cfg.ip_key_retention_days;
+		uint64_t keep_from = day >= keep ? day - keep + 1 : 0;
+		if (cf_audit_ip_day_key_new(fresh) == CF_OK &&
+		    srv->store->ops->ip_day_key(srv->store, day, fresh, keep_from,
+		                                srv->ip_day_key) == CF_OK) {
+			srv->ip_day = day;
+			srv->ip_day_valid = true;
+		} else {
+			srv->ip_day_valid = false;
+		}
+		sodium_memzero(fresh, sizeof(fresh));
 	}
-	memcpy(key, srv->ip_day_key, 32);
+	if (srv->ip_day_valid) {
+		memcpy(key, srv->ip_day_key, 32);
+		have = true;
+	}
 	pthread_mutex_unlock(&lock);
+	req->ip_hash[0] = '\0';
+	if (!have)
+		return;
 	cf_audit_ip_hash(req->ip_hash, sizeof(req->ip_hash), key, req->ip);
 	sodium_memzero(key, sizeof(key));
 }

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "crypto/crypto.h"
+#include "util/cidr.h"
 #include "util/cleanup.h"
 #include "util/clock.h"
 #include "util/encoding.h"
@@ -58,6 +59,8 @@ struct cf_request *cf_request_new(struct cf_server *srv, struct MHD_Connection *
 	cf_random_id(req->id);
 	cf_hex_encode(req->id_hex, sizeof(req->id_hex), req->id, sizeof(req->id));
 	client_ip(conn, req->ip, sizeof(req->ip));
+	cf_client_addr_key(req->ip, (unsigned)srv->cfg.ipv6_prefix, req->addr_key,
+	                   sizeof(req->addr_key));
 	return req;
 }
 
@@ -65,11 +68,16 @@ void cf_request_free(struct cf_request *req)
 {
 	if (!req)
 		return;
+	/* After the reply, so after the request's write is durable. */
+	if (req->attempt_release)
+		req->attempt_release(req);
 	/* The body, its parsed form and its bound fields may hold secrets
 	 * (auth_key, PIN, recovery_auth): wiped before they are freed. */
 	cf_json_wipe_decref(req->json);
 	sodium_memzero(&req->args, sizeof(req->args));
 	json_decref(req->session);
+	if (req->auth_state_free)
+		req->auth_state_free(req->auth_state);
 	wipe_body(req);
 	if (req->ctx_free)
 		req->ctx_free(req->ctx);

@@ -14,6 +14,7 @@
 #define CF_MAX_PARAMS 3
 #define CF_PARAM_MAX 128
 #define CF_ARGS_MAX 512                /* largest struct a body spec binds into */
+#define CF_ATTEMPT_KEY_MAX 160         /* an attempt counter's key (auth/attempts.c) */
 
 /* The handler's typed view of its bound body: CF_ARGS(req, struct login_args). */
 #define CF_ARGS(req, T) ((const T *)(const void *)(req)->args.bytes)
@@ -29,6 +30,9 @@ struct cf_request {
 	uint8_t id[16];
 	char id_hex[33];
 	char ip[46];
+	/* the client as per-address limits count it: IPv4, or the IPv6 prefix of
+	 * server.ipv6_prefix bits (util/cidr.h cf_client_addr_key) */
+	char addr_key[48];
 	const struct cf_route *route;  /* NULL: no route matched */
 	bool method_mismatch;          /* path known, method not */
 	char allow[64];                /* methods of the path, for 405 */
@@ -62,9 +66,19 @@ struct cf_request {
 	bool session_touch;            /* the session's last use is to be recorded */
 	json_t *session;               /* the session document, when authenticated by one */
 	char session_key[65];          /* its key: hex SHA-256 of the token */
+	/* what authentication read (auth/session.c: the user and device), for
+	 * handlers to reuse instead of reading them again; freed with the request */
+	void *auth_state;
+	void (*auth_state_free)(void *state);
 	char resource[256];
 	char ip_hash[24];
 	bool audited;
+	/* an attempt reserved by auth/attempts.c (counter keys, hashing slot),
+	 * given back by attempt_release when the request is freed */
+	char attempt_keys[4][CF_ATTEMPT_KEY_MAX];  /* two per attempt, two attempts at most */
+	unsigned attempt_nkeys;
+	bool attempt_hashing;
+	void (*attempt_release)(struct cf_request *req);
 };
 
 /* A request for method+path on conn (both owned by MHD), with its id, client

@@ -17,6 +17,7 @@ struct cf_server {
 	struct cf_config cfg;
 	cf_store *store;
 	cf_ratelimit *ip_limit;
+	struct cf_attempts *attempts; /* attempts in flight, hashing slots (auth/attempts.c) */
 	uint8_t *secret;           /* sodium_malloc'ed; HMAC key for fake salts */
 	cf_auditlog *audit;
 	struct cf_notifier *notifier; /* e-mail and SMS (queued) */

@@ -86,6 +86,13 @@ static const struct cf_migration migrations[] = {
 	  "  expires_ms BIGINT NOT NULL,"
 	  "  PRIMARY KEY (kind, key)"
 	  ");" },
+	{ 5, "daily client-address hash keys",
+	  /* One random key per UTC day for the audit events' ip_hash; destroyed
+	   * after audit.ip_key_retention_days (docs/internals/audit.md). */
+	  "CREATE TABLE ip_day_keys ("
+	  "  day BIGINT PRIMARY KEY,"
+	  "  key BYTES NOT NULL"
+	  ");" },
 };
 
 const struct cf_migration *cf_migrations(size_t *ret_count)

@@ -77,10 +77,20 @@ struct cf_store_ops {
 	cf_err (*schema_version)(cf_store *st, int64_t *ret_version);
 	cf_err (*meta_get)(cf_store *st, const char *key, uint8_t *buf, size_t cap, size_t *ret_len);
 	cf_err (*meta_put)(cf_store *st, const char *key, const uint8_t *val, size_t len);
+	/* The random key of the client-address hashes of UTC day `day`: the
+	 * stored one if any (another process may have made it), else `fresh`,
+	 * stored. In the same transaction, keys of days before keep_from are
+	 * overwritten and deleted. Its own transaction, like meta_put. */
+	cf_err (*ip_day_key)(cf_store *st, uint64_t day, const uint8_t fresh[32], uint64_t keep_from,
+	                     uint8_t ret_key[32]);
 
 	/* Transactions: begin takes the writer; commit and rollback release it
 	 * (commit rolls back and releases on failure). Savepoints nest inside. */
 	cf_err (*tx_begin)(cf_store *st, cf_tx **ret);
+	/* A read-only snapshot for several reads (pass it as tx to read ops
+	 * only; never to a write); read_end ends it and accepts NULL. */
+	cf_err (*read_begin)(cf_store *st, cf_tx **ret);
+	void (*read_end)(cf_tx *tx);
 	cf_err (*tx_commit)(cf_tx *tx);
 	void (*tx_rollback)(cf_tx *tx);
 	cf_err (*tx_savepoint)(cf_tx *tx);
@@ -133,6 +143,9 @@ struct cf_store_ops {
 	                  const char *org, const char *doc, size_t len, uint64_t time_ms);
 	cf_err (*doc_get)(cf_store *st, cf_tx *tx, const char *kind, const char *id,
 	                  char **ret_doc, uint64_t *ret_version);
+	/* The newest version number of a document, without reading it. */
+	cf_err (*doc_version)(cf_store *st, cf_tx *tx, const char *kind, const char *id,
+	                      uint64_t *ret_version);
 	cf_err (*doc_list)(cf_store *st, const char *kind, const char *org, uint64_t limit,
 	                   cf_doc_fn fn, void *ctx);
 	/* Lookup keys: put replaces; get fills id (65 bytes). */
@@ -147,6 +160,16 @@ struct cf_store_ops {
 	                  uint64_t now_ms, char **ret_doc);
 	cf_err (*eph_del)(cf_tx *tx, const char *kind, const char *key);
 	cf_err (*eph_purge)(cf_tx *tx, uint64_t now_ms);
+	/* Sessions (ephemeral rows of kind "session"): each records one fact in
+	 * place, conditionally, and never writes a whole session back, so a
+	 * request racing a logout, an unlock or a wrong PIN cannot bring back
+	 * what they changed. An update, never an insert. CF_ERR_NOT_FOUND when
+	 * no row changed (ended, locked, or already newer).
+	 * touch: last use = now_ms, if the session is not locked and its last use
+	 * is older; lock: locked, if its last use is still at or before
+	 * idle_before_ms (an unlock in between wins). */
+	cf_err (*session_touch)(cf_tx *tx, const char *key, uint64_t now_ms);
+	cf_err (*session_lock)(cf_tx *tx, const char *key, uint64_t idle_before_ms);
 
 	/* The newest checkpoint, or the one at exactly `size` when size != UINT64_MAX. */
 	cf_err (*checkpoint_get)(cf_store *st, uint64_t size, uint64_t *ret_size, char *note,

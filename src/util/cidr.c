@@ -145,3 +145,33 @@ bool cf_cidr_list_allows(const char *list, const char *ip)
 	each_entry(list, match_one, &m, &bad, &bad_len);
 	return m.found;
 }
+
+void cf_client_addr_key(const char *ip, unsigned v6_prefix, char *out, size_t cap)
+{
+	if (cap == 0)
+		return;
+	uint8_t b[16];
+	if (inet_pton(AF_INET6, ip, b) == 1) {
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		if (memcmp(b, mapped, sizeof(mapped)) == 0) {
+			char v4[INET_ADDRSTRLEN];
+			if (inet_ntop(AF_INET, b + 12, v4, sizeof(v4))) {
+				snprintf(out, cap, "%s", v4);
+				return;
+			}
+		}
+		if (v6_prefix == 0 || v6_prefix > 128)
+			v6_prefix = 128;
+		for (unsigned i = 0; i < 16; i++) {
+			unsigned keep = v6_prefix > i * 8 ? v6_prefix - i * 8 : 0;
+			if (keep < 8)
+				b[i] &= (uint8_t)(0xff00u >> keep);
+		}
+		char text[INET6_ADDRSTRLEN];
+		if (inet_ntop(AF_INET6, b, text, sizeof(text))) {
+			snprintf(out, cap, "%s/%u", text, v6_prefix);
+			return;
+		}
+	}
+	snprintf(out, cap, "%s", ip);
+}

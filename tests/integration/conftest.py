@@ -169,7 +169,9 @@ class Coffred:
         return sqlite3.connect(os.path.join(self.data_dir, "coffre.db"))
 
 
-AUDIT_TABLES = ("audit_events", "audit_nodes", "audit_checkpoints")
+# ip_day_keys: the key of the day's audit ip_hash, made by the day's first
+# audited request; audit machinery like the tree, not state a request changes.
+AUDIT_TABLES = ("audit_events", "audit_nodes", "audit_checkpoints", "ip_day_keys")
 
 
 def db_snapshot(path, with_audit=False):

@@ -3,7 +3,10 @@
  * their absolute lifetime, on logout, on revocation and on the 5th wrong PIN. */
 #include "server/auth/session.h"
 
+#include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/crypto.h"
@@ -30,13 +33,182 @@ static bool token_hash(const char *token, char out[65])
 	return true;
 }
 
+/* A cache of the typed facts of users and devices, keyed by (id, newest
+ * version). Documents are insert-only, so a (id, version) pair never
+ * changes: a hit is as good as parsing the document, and every request still
+ * reads the newest version number (one index lookup), so a revocation, a
+ * role change or a wipe (each a new version) takes effect at once. Fixed
+ * memory; a slot is overwritten by the next id that hashes to it. */
+#define CACHE_SLOTS 4096
+#define CACHE_STRIPES 64
+
+struct user_slot {
+	const cf_store *st;
+	struct cf_auth_user u;
+};
+struct device_slot {
+	const cf_store *st;
+	struct cf_auth_device d;
+};
+
+static struct user_slot user_slots[CACHE_SLOTS];
+static struct device_slot device_slots[CACHE_SLOTS];
+static pthread_mutex_t cache_locks[CACHE_STRIPES];
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static uint8_t cache_key[crypto_shorthash_KEYBYTES];
+
+static void cache_init(void)
+{
+	for (unsigned i = 0; i < CACHE_STRIPES; i++)
+		pthread_mutex_init(&cache_locks[i], NULL);
+	randombytes_buf(cache_key, sizeof(cache_key));
+}
+
+static unsigned slot_of(const char *id)
+{
+	pthread_once(&cache_once, cache_init);
+	uint8_t h[crypto_shorthash_BYTES];
+	crypto_shorthash(h, (const uint8_t *)id, strlen(id), cache_key);
+	uint64_t v;
+	memcpy(&v, h, sizeof(v));
+	return (unsigned)(v % CACHE_SLOTS);
+}
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+cf_err cf_auth_user_load(cf_store *st, cf_tx *tx, const char *id, struct cf_auth_user *ret)
+{
+	if (!id)
+		return CF_ERR_NOT_FOUND;
+	uint64_t v = 0;
+	cf_err err = st->ops->doc_version(st, tx, "user", id, &v);
+	if (err)
+		return err;
+	unsigned i = slot_of(id);
+	pthread_mutex_t *lock = &cache_locks[i % CACHE_STRIPES];
+	pthread_mutex_lock(lock);
+	struct user_slot *sl = &user_slots[i];
+	bool hit = sl->st == st && sl->u.version == v && strcmp(sl->u.id, id) == 0;
+	if (hit)
+		*ret = sl->u;
+	pthread_mutex_unlock(lock);
+	if (hit)
+		return CF_OK;
+	CF_AUTO_USER user = { 0 };
+	err = cf_user_load(st, tx, id, &user, &v);
+	if (err)
+		return err;
+	struct cf_auth_user u = { .version = v, .session_epoch = user.session_epoch,
+	                          .has_phone = user.phone != NULL, .has_totp = user.totp != NULL,
+	                          .has_unit = user.unit != NULL };
+	copy_text(u.id, sizeof(u.id), user.id);
+	copy_text(u.org, sizeof(u.org), user.org);
+	copy_text(u.unit, sizeof(u.unit), user.unit);
+	copy_text(u.role, sizeof(u.role), user.role);
+	copy_text(u.status, sizeof(u.status), user.status);
+	copy_text(u.email, sizeof(u.email), user.email);
+	if (strcmp(u.id, id) != 0)
+		return CF_ERR_STORE;
+	pthread_mutex_lock(lock);
+	sl->st = st;
+	sl->u = u;
+	pthread_mutex_unlock(lock);
+	*ret = u;
+	return CF_OK;
+}
+
+cf_err cf_auth_device_load(cf_store *st, cf_tx *tx, const char *id, struct cf_auth_device *ret)
+{
+	if (!id)
+		return CF_ERR_NOT_FOUND;
+	uint64_t v = 0;
+	cf_err err = st->ops->doc_version(st, tx, "device", id, &v);
+	if (err)
+		return err;
+	unsigned i = slot_of(id);
+	pthread_mutex_t *lock = &cache_locks[i % CACHE_STRIPES];
+	pthread_mutex_lock(lock);
+	struct device_slot *sl = &device_slots[i];
+	bool hit = sl->st == st && sl->d.version == v && strcmp(sl->d.id, id) == 0;
+	if (hit)
+		*ret = sl->d;
+	pthread_mutex_unlock(lock);
+	if (hit)
+		return CF_OK;
+	CF_AUTO_DEVICE dev = { 0 };
+	err = cf_device_load(st, tx, id, &dev, &v);
+	if (err)
+		return err;
+	struct cf_auth_device d = { .version = v };
+	copy_text(d.id, sizeof(d.id), dev.id);
+	copy_text(d.user, sizeof(d.user), dev.user);
+	copy_text(d.status, sizeof(d.status), dev.status);
+	if (strcmp(d.id, id) != 0)
+		return CF_ERR_STORE;
+	pthread_mutex_lock(lock);
+	sl->st = st;
+	sl->d = d;
+	pthread_mutex_unlock(lock);
+	*ret = d;
+	return CF_OK;
+}
+
+/* The user and device read at authentication, kept for the handler. */
+struct auth_state {
+	struct cf_auth_user user;
+	struct cf_auth_device dev;
+};
+
+static void auth_state_free(void *p)
+{
+	free(p);
+}
+
+static struct auth_state *auth_state_of(const struct cf_request *req)
+{
+	return req->auth_state_free == auth_state_free ? req->auth_state : NULL;
+}
+
+const struct cf_auth_user *cf_session_user(const struct cf_request *req)
+{
+	struct auth_state *a = auth_state_of(req);
+	return a ? &a->user : NULL;
+}
+
+const struct cf_auth_device *cf_session_device(const struct cf_request *req)
+{
+	struct auth_state *a = auth_state_of(req);
+	return a ? &a->dev : NULL;
+}
+
+static bool authenticate_in(struct cf_request *req, cf_tx *rt, const char *key);
+
 bool cf_session_authenticate(struct cf_request *req, const char *token)
 {
 	cf_store *st = req->srv->store;
 	char key[65];
+	if (!token_hash(token, key)) {
+		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED,
+		                 "invalid, expired or revoked session");
+		return false;
+	}
+	/* The session, its device and its user from one snapshot. */
+	cf_tx *rt = NULL;
+	if (st->ops->read_begin(st, &rt))
+		rt = NULL;  /* each read on its own, then */
+	bool ok = authenticate_in(req, rt, key);
+	st->ops->read_end(rt);
+	return ok;
+}
+
+static bool authenticate_in(struct cf_request *req, cf_tx *rt, const char *key)
+{
+	cf_store *st = req->srv->store;
 	json_t *s = NULL;
-	cf_err err = token_hash(token, key) ? cf_eph_load(st, NULL, "session", key, &s) :
-	                                      CF_ERR_NOT_FOUND;
+	cf_err err = cf_eph_load(st, rt, "session", key, &s);
 	if (err == CF_ERR_STORE) {
 		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "sessions cannot be checked now");
 		return false;
@@ -46,23 +218,29 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 		                 "invalid, expired or revoked session");
 		return false;
 	}
+	struct auth_state *a = calloc(1, sizeof(*a));
+	if (!a) {
+		json_decref(s);
+		cf_reply_problem(&req->reply, CF_P_OVERLOADED, "out of memory");
+		return false;
+	}
+	req->auth_state = a;
+	req->auth_state_free = auth_state_free;
 	const char *device = cf_jstr(s, "device");
-	struct cf_device dev = { 0 };
-	if (cf_device_load(st, NULL, device, &dev, NULL)) {
+	struct cf_auth_device *dev = &a->dev;
+	if (cf_auth_device_load(st, rt, device, dev)) {
 		json_decref(s);
 		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED, "the session's device is unknown");
 		return false;
 	}
-	bool wiped = dev.status && strcmp(dev.status, "wiped") == 0;
-	bool pending = dev.status && strcmp(dev.status, "pending") == 0;
-	cf_device_clear(&dev);
-	struct cf_user user = { 0 };
+	bool wiped = strcmp(dev->status, "wiped") == 0;
+	bool pending = strcmp(dev->status, "pending") == 0;
+	struct cf_auth_user *user = &a->user;
 	const char *uid = cf_jstr(s, "user");
-	bool live = cf_user_load(st, NULL, uid, &user, NULL) == CF_OK &&
-	            user.status && strcmp(user.status, "active") == 0 &&
-	            user.session_epoch == cf_jint(s, "epoch");
+	bool live = cf_auth_user_load(st, rt, uid, user) == CF_OK &&
+	            strcmp(user->status, "active") == 0 &&
+	            user->session_epoch == cf_jint(s, "epoch");
 	if (!live) {
-		cf_user_clear(&user);
 		json_decref(s);
 		cf_reply_problem(&req->reply, CF_P_UNAUTHENTICATED,
 		                 "invalid, expired or revoked session");
@@ -73,12 +251,11 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	struct cf_principal *p = &req->who;
 	p->kind = CF_PRINCIPAL_USER;
 	snprintf(p->id, sizeof(p->id), "%s", uid);
-	snprintf(p->tenant, sizeof(p->tenant), "%s", user.org);
-	snprintf(p->unit, sizeof(p->unit), "%s", user.unit ? user.unit : "");
+	snprintf(p->tenant, sizeof(p->tenant), "%s", user->org);
+	snprintf(p->unit, sizeof(p->unit), "%s", user->unit);
 	snprintf(p->device, sizeof(p->device), "%s", device);
 	snprintf(p->session, sizeof(p->session), "%s", cf_jstr(s, "id") ? cf_jstr(s, "id") : "");
-	p->role = cf_role_parse(user.role);
-	cf_user_clear(&user);
+	p->role = cf_role_parse(user->role);
 	req->session = s;
 	snprintf(req->session_key, sizeof(req->session_key), "%s", key);
 
@@ -114,14 +291,24 @@ bool cf_session_authenticate(struct cf_request *req, const char *token)
 	return true;
 }
 
+/* Records one fact, conditionally (store.h session_touch/lock), never the
+ * document this request read: that copy may be stale by now (a logout, an
+ * unlock or a wrong PIN committed in between), and writing it back would undo
+ * them. A session gone or changed meanwhile is left as it is. */
 cf_err cf_session_touch(struct cf_audit_tx *atx, struct cf_request *req)
 {
 	if (!req->session || !req->session_touch)
 		return CF_OK;
-	if (!cf_jbool(req->session, "locked"))
-		json_object_set_new(req->session, "last_ms", json_integer((json_int_t)cf_now_ms()));
-	return cf_eph_save(atx->tx, "session", req->session_key, req->session,
-	                   (uint64_t)cf_jint(req->session, "expires_ms"));
+	cf_tx *tx = atx->tx;
+	uint64_t now = cf_now_ms();
+	cf_err err;
+	if (cf_jbool(req->session, "locked")) {
+		uint64_t idle_ms = req->srv->cfg.idle_timeout_s * 1000;
+		err = tx->st->ops->session_lock(tx, req->session_key, now > idle_ms ? now - idle_ms : 0);
+	} else {
+		err = tx->st->ops->session_touch(tx, req->session_key, now);
+	}
+	return err == CF_ERR_NOT_FOUND ? CF_OK : err;
 }
 
 cf_err cf_session_create(struct cf_audit_tx *atx, struct cf_request *req, const struct cf_user *user,

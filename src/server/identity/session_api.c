@@ -52,7 +52,10 @@ static cf_err unlock_write(struct cf_audit_tx *atx, struct cf_request *req)
 		json_object_set_new(s, "locked", json_true());
 	json_decref(req->session);
 	req->session = s;
-	req->session_touch = true;
+	/* this write stores the session it read in the transaction; the
+	 * pipeline's touch (of the copy read at authentication) is not needed */
+	req->session_touch = false;
+	uint64_t expires = (uint64_t)cf_jint(s, "expires_ms");
 	err = cf_attempts_record(atx, req, CF_ATT_PIN, req->who.id, c->ok);
 	if (err)
 		return err;
@@ -60,8 +63,10 @@ static cf_err unlock_write(struct cf_audit_tx *atx, struct cf_request *req)
 		json_object_set_new(s, "locked", json_false());
 		json_object_set_new(s, "pin_failures", json_integer(0));
 		json_object_set_new(s, "last_ms", json_integer((json_int_t)cf_now_ms()));
-		cf_reply_json_take(&req->reply, 200, json_pack("{s:s}", "status", "unlocked"));
-		return CF_OK;
+		err = cf_eph_save(atx->tx, "session", req->session_key, s, expires);
+		if (!err)
+			cf_reply_json_take(&req->reply, 200, json_pack("{s:s}", "status", "unlocked"));
+		return err;
 	}
 	json_int_t failures = cf_jint(s, "pin_failures") + 1;
 	if (failures >= PIN_TRIES) {
@@ -77,6 +82,9 @@ static cf_err unlock_write(struct cf_audit_tx *atx, struct cf_request *req)
 		return err;
 	}
 	json_object_set_new(s, "pin_failures", json_integer(failures));
+	err = cf_eph_save(atx->tx, "session", req->session_key, s, expires);
+	if (err)
+		return err;
 	cf_reply_problem(&req->reply, CF_P_WRONG_PIN, "wrong PIN; %lld tries left",
 	                 (long long)(PIN_TRIES - failures));
 	cf_reply_problem_extend(&req->reply, json_pack("{s:I}", "tries_left",
@@ -126,24 +134,33 @@ void cf_h_logout(struct cf_request *req)
 void cf_h_me(struct cf_request *req)
 {
 	cf_store *st = req->srv->store;
-	CF_AUTO_USER user = { 0 };
-	CF_AUTO_DEVICE dev = { 0 };
-	if (cf_user_load(st, NULL, req->who.id, &user, NULL) ||
-	    cf_device_load(st, NULL, req->who.device, &dev, NULL)) {
-		cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE, "the account cannot be read now");
-		return;
+	struct cf_auth_user own_user;
+	struct cf_auth_device own_dev;
+	/* The typed user and device authentication read for this request; read
+	 * here only when the caller was not authenticated by a session. */
+	const struct cf_auth_user *u = cf_session_user(req);
+	const struct cf_auth_device *d = cf_session_device(req);
+	if (!u || !d) {
+		if (cf_auth_user_load(st, NULL, req->who.id, &own_user) ||
+		    cf_auth_device_load(st, NULL, req->who.device, &own_dev)) {
+			cf_reply_problem(&req->reply, CF_P_STORE_UNAVAILABLE,
+			                 "the account cannot be read now");
+			return;
+		}
+		u = &own_user;
+		d = &own_dev;
 	}
 	json_t *factors = json_pack("[s]", "email");
-	if (user.phone)
+	if (u->has_phone)
 		json_array_append_new(factors, json_string("sms"));
-	if (user.totp)
+	if (u->has_totp)
 		json_array_append_new(factors, json_string("totp"));
 	uint64_t now = cf_now_ms(), exp = (uint64_t)cf_jint(req->session, "expires_ms");
 	cf_reply_json_take(&req->reply, 200, json_pack(
 		"{s:s, s:s, s:s, s:s?, s:s, s:s, s:s, s:o, s:{s:I, s:I}}",
-		"user_id", req->who.id, "org_id", user.org, "role", user.role,
-		"unit_id", user.unit, "email", user.email,
-		"device_id", req->who.device, "device_status", dev.status,
+		"user_id", req->who.id, "org_id", u->org, "role", u->role,
+		"unit_id", u->has_unit ? u->unit : NULL, "email", u->email,
+		"device_id", req->who.device, "device_status", d->status,
 		"second_factors", factors, "session", "idle_timeout_s",
 		(json_int_t)req->srv->cfg.idle_timeout_s, "expires_in_s",
 		(json_int_t)(exp > now ? (exp - now) / 1000 : 0)));

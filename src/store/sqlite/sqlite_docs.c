@@ -103,6 +103,30 @@ cf_err cf_sqlite_doc_get(cf_store *st, cf_tx *tx, const char *kind, const char *
 	return err;
 }
 
+cf_err cf_sqlite_doc_version(cf_store *st, cf_tx *tx, const char *kind, const char *id,
+                             uint64_t *ret_version)
+{
+	struct cf_sqlite_conn *c = conn_for(st, tx);
+	/* The primary key (kind, id, version) answers it alone. */
+	sqlite3_stmt *stmt = cf_sqlite_stmt(c,
+		"SELECT version FROM docs WHERE kind = ?1 AND id = ?2 ORDER BY version DESC LIMIT 1");
+	cf_err err = CF_ERR_STORE;
+	if (stmt) {
+		sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(stmt, 2, id, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(stmt);
+		if (rc == SQLITE_ROW) {
+			*ret_version = (uint64_t)sqlite3_column_int64(stmt, 0);
+			err = CF_OK;
+		} else if (rc == SQLITE_DONE) {
+			err = CF_ERR_NOT_FOUND;
+		}
+		sqlite3_reset(stmt);
+	}
+	conn_done(tx, c);
+	return err;
+}
+
 cf_err cf_sqlite_doc_list(cf_store *st, const char *kind, const char *org, uint64_t limit,
                           cf_doc_fn fn, void *ctx)
 {
@@ -241,4 +265,39 @@ cf_err cf_sqlite_eph_purge(cf_tx *tx, uint64_t now_ms)
 		return CF_ERR_STORE;
 	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)now_ms);
 	return step_done(stmt);
+}
+
+/* One UPDATE with its condition, so the check and the change are one step. */
+static cf_err step_changed(sqlite3_stmt *stmt, sqlite3 *db)
+{
+	cf_err err = step_done(stmt);
+	if (!err && sqlite3_changes(db) == 0)
+		err = CF_ERR_NOT_FOUND;
+	return err;
+}
+
+cf_err cf_sqlite_session_touch(cf_tx *tx, const char *key, uint64_t now_ms)
+{
+	sqlite3_stmt *stmt = cf_sqlite_stmt(cf_sqlite_tx_conn(tx),
+		"UPDATE ephemeral SET doc = json_set(doc, '$.last_ms', ?2) "
+		"WHERE kind = 'session' AND key = ?1 AND json_extract(doc, '$.locked') = 0 "
+		"AND json_extract(doc, '$.last_ms') < ?2");
+	if (!stmt)
+		return CF_ERR_STORE;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)now_ms);
+	return step_changed(stmt, sqlite3_db_handle(stmt));
+}
+
+cf_err cf_sqlite_session_lock(cf_tx *tx, const char *key, uint64_t idle_before_ms)
+{
+	sqlite3_stmt *stmt = cf_sqlite_stmt(cf_sqlite_tx_conn(tx),
+		"UPDATE ephemeral SET doc = json_set(doc, '$.locked', json('true')) "
+		"WHERE kind = 'session' AND key = ?1 AND json_extract(doc, '$.locked') = 0 "
+		"AND json_extract(doc, '$.last_ms') <= ?2");
+	if (!stmt)
+		return CF_ERR_STORE;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)idle_before_ms);
+	return step_changed(stmt, sqlite3_db_handle(stmt));
 }

@@ -41,6 +41,7 @@ struct sqlite_store {
 struct sqlite_tx {
 	struct cf_tx base;
 	unsigned savepoints;
+	struct cf_sqlite_conn *reader;  /* a read snapshot (read_begin); NULL: the writer */
 };
 
 static struct sqlite_store *from(cf_store *st)
@@ -341,7 +342,38 @@ void cf_sqlite_conn_unlock(struct cf_sqlite_conn *c)
 
 struct cf_sqlite_conn *cf_sqlite_tx_conn(cf_tx *tx)
 {
-	return &from(tx->st)->writer;
+	struct sqlite_tx *t = (struct sqlite_tx *)tx;
+	return t->reader ? t->reader : &from(tx->st)->writer;
+}
+
+/* Several reads in one read transaction of one reader: one snapshot, and one
+ * WAL check instead of one per statement (after every commit, a new read
+ * transaction starts with an empty page cache). */
+static cf_err sqlite_read_begin(cf_store *base, cf_tx **ret)
+{
+	struct sqlite_tx *tx = calloc(1, sizeof(*tx));
+	if (!tx)
+		return CF_ERR_NOMEM;
+	tx->base.st = base;
+	tx->reader = cf_sqlite_reader_lock(base);
+	if (cf_sqlite_exec(tx->reader->db, "BEGIN", NULL, 0)) {
+		cf_sqlite_conn_unlock(tx->reader);
+		free(tx);
+		return CF_ERR_STORE;
+	}
+	*ret = &tx->base;
+	return CF_OK;
+}
+
+static void sqlite_read_end(cf_tx *base)
+{
+	if (!base)
+		return;
+	struct sqlite_tx *tx = (struct sqlite_tx *)base;
+	if (!sqlite3_get_autocommit(tx->reader->db))
+		cf_sqlite_exec(tx->reader->db, "COMMIT", NULL, 0);
+	cf_sqlite_conn_unlock(tx->reader);
+	free(tx);
 }
 
 static cf_err sqlite_ping(cf_store *base)
@@ -487,6 +519,69 @@ static cf_err sqlite_meta_put(cf_store *base, const char *key, const uint8_t *va
 	return sqlite_tx_commit(tx);
 }
 
+static cf_err ip_day_key_in(cf_tx *tx, uint64_t day, const uint8_t fresh[32], uint64_t keep_from,
+                            uint8_t ret_key[32])
+{
+	struct cf_sqlite_conn *c = cf_sqlite_tx_conn(tx);
+	/* Zeroed before deletion, so the page that held a key does not keep it. */
+	static const char *const purge[] = {
+		"UPDATE ip_day_keys SET key = zeroblob(32) WHERE day < ?1",
+		"DELETE FROM ip_day_keys WHERE day < ?1",
+	};
+	sqlite3_stmt *stmt;
+	for (size_t i = 0; i < 2; i++) {
+		stmt = cf_sqlite_stmt(c, purge[i]);
+		if (!stmt)
+			return CF_ERR_STORE;
+		sqlite3_bind_int64(stmt, 1, (sqlite3_int64)keep_from);
+		int rc = sqlite3_step(stmt);
+		sqlite3_reset(stmt);
+		if (rc != SQLITE_DONE)
+			return CF_ERR_STORE;
+	}
+	stmt = cf_sqlite_stmt(c, "INSERT INTO ip_day_keys(day, key) VALUES (?1, ?2) "
+	                         "ON CONFLICT(day) DO NOTHING");
+	if (!stmt)
+		return CF_ERR_STORE;
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)day);
+	sqlite3_bind_blob(stmt, 2, fresh, 32, SQLITE_STATIC);
+	int rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return CF_ERR_STORE;
+	stmt = cf_sqlite_stmt(c, "SELECT key FROM ip_day_keys WHERE day = ?1");
+	if (!stmt)
+		return CF_ERR_STORE;
+	sqlite3_bind_int64(stmt, 1, (sqlite3_int64)day);
+	cf_err err = CF_ERR_STORE;
+	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) == 32) {
+		memcpy(ret_key, sqlite3_column_blob(stmt, 0), 32);
+		err = CF_OK;
+	}
+	sqlite3_reset(stmt);
+	return err;
+}
+
+static cf_err sqlite_ip_day_key(cf_store *base, uint64_t day, const uint8_t fresh[32],
+                                uint64_t keep_from, uint8_t ret_key[32])
+{
+	cf_tx *tx = NULL;
+	cf_err err = sqlite_tx_begin(base, &tx);
+	if (err)
+		return err;
+	uint8_t key[32];
+	err = ip_day_key_in(tx, day, fresh, keep_from, key);
+	if (err) {
+		sqlite_tx_rollback(tx);
+		return err;
+	}
+	err = sqlite_tx_commit(tx);
+	if (!err)
+		memcpy(ret_key, key, 32);
+	explicit_bzero(key, sizeof(key));
+	return err;
+}
+
 const struct cf_store_ops cf_store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -495,7 +590,10 @@ const struct cf_store_ops cf_store_sqlite_ops = {
 	.schema_version = sqlite_schema_version,
 	.meta_get = sqlite_meta_get,
 	.meta_put = sqlite_meta_put,
+	.ip_day_key = sqlite_ip_day_key,
 	.tx_begin = sqlite_tx_begin,
+	.read_begin = sqlite_read_begin,
+	.read_end = sqlite_read_end,
 	.tx_commit = sqlite_tx_commit,
 	.tx_rollback = sqlite_tx_rollback,
 	.tx_savepoint = sqlite_tx_savepoint,
@@ -522,6 +620,7 @@ const struct cf_store_ops cf_store_sqlite_ops = {
 	.key_registrations = cf_sqlite_key_registrations,
 	.doc_put = cf_sqlite_doc_put,
 	.doc_get = cf_sqlite_doc_get,
+	.doc_version = cf_sqlite_doc_version,
 	.doc_list = cf_sqlite_doc_list,
 	.index_put = cf_sqlite_index_put,
 	.index_del = cf_sqlite_index_del,
@@ -530,5 +629,7 @@ const struct cf_store_ops cf_store_sqlite_ops = {
 	.eph_get = cf_sqlite_eph_get,
 	.eph_del = cf_sqlite_eph_del,
 	.eph_purge = cf_sqlite_eph_purge,
+	.session_touch = cf_sqlite_session_touch,
+	.session_lock = cf_sqlite_session_lock,
 	.checkpoint_get = cf_sqlite_checkpoint_get,
 };

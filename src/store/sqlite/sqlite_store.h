@@ -51,6 +51,12 @@ cf_err cf_sqlite_key_registration_put(cf_tx *tx, const char *kind, const char *o
 cf_err cf_sqlite_key_registrations(cf_store *st, const char *kind, const char *owner,
                                    cf_key_registration_fn fn, void *ctx);
 
+cf_err cf_sqlite_doc_version(cf_store *st, cf_tx *tx, const char *kind, const char *id,
+                             uint64_t *ret_version);
+/* sqlite_docs.c: sessions */
+cf_err cf_sqlite_session_touch(cf_tx *tx, const char *key, uint64_t now_ms);
+cf_err cf_sqlite_session_lock(cf_tx *tx, const char *key, uint64_t idle_before_ms);
+
 /* sqlite_docs.c */
 cf_err cf_sqlite_doc_put(cf_tx *tx, const char *kind, const char *id, uint64_t version,
                          const char *org, const char *doc, size_t len, uint64_t time_ms);

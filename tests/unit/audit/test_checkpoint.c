@@ -197,10 +197,11 @@ static void events_encode_in_order_with_ids_only(void **state)
 
 static void ip_hashes_rotate_daily(void **state)
 {
-	uint8_t secret[32] = { 9 }, k1[32], k2[32];
+	uint8_t k1[32], k2[32];
 	char h1[24], h2[24], h3[24];
-	cf_audit_ip_day_key(k1, secret, 32, 20000);
-	cf_audit_ip_day_key(k2, secret, 32, 20001);
+	assert_int_equal(cf_audit_ip_day_key_new(k1), CF_OK);
+	assert_int_equal(cf_audit_ip_day_key_new(k2), CF_OK);
+	assert_memory_not_equal(k1, k2, 32);
 	cf_audit_ip_hash(h1, sizeof(h1), k1, "192.0.2.1");
 	cf_audit_ip_hash(h2, sizeof(h2), k1, "192.0.2.1");
 	cf_audit_ip_hash(h3, sizeof(h3), k2, "192.0.2.1");
