@@ -405,6 +405,20 @@ static cf_err checked_root(cf_auditlog *log, uint64_t size, uint8_t out[32])
 	return memcmp(cp.root, out, 32) == 0 ? CF_OK : CF_ERR_CRYPTO;
 }
 
+/* The caller's copy of a checked proof: err as it is, CF_ERR_TOO_LARGE past
+ * cap; proof and ret_len untouched on failure. */
+static cf_err hand_out(cf_err err, uint8_t (*buf)[32], size_t len, uint8_t (*proof)[32],
+                       size_t cap, size_t *ret_len)
+{
+	if (!err && len > cap)
+		err = CF_ERR_TOO_LARGE;
+	if (err)
+		return err;
+	memcpy(proof, buf, len * 32);
+	*ret_len = len;
+	return CF_OK;
+}
+
 /* Proofs are built from stored nodes; each one is checked before it is
  * handed out, so a damaged node fails loudly (CF_ERR_CRYPTO) instead of
  * reaching a client as a wrong proof. */
@@ -424,13 +438,7 @@ cf_err cf_auditlog_inclusion_proof(cf_auditlog *log, uint64_t index, uint64_t si
 	if (!err && cf_merkle_verify_inclusion(leaf, index, size, CF_MERKLE_CONST_PROOF(buf), len,
 	                                       root) != CF_OK)
 		err = CF_ERR_CRYPTO;
-	if (!err && len > cap)
-		err = CF_ERR_TOO_LARGE;
-	if (err)
-		return err;
-	memcpy(proof, buf, len * 32);
-	*ret_len = len;
-	return CF_OK;
+	return hand_out(err, buf, len, proof, cap, ret_len);
 }
 
 cf_err cf_auditlog_consistency_proof(cf_auditlog *log, uint64_t old_size, uint64_t new_size,
@@ -449,13 +457,7 @@ cf_err cf_auditlog_consistency_proof(cf_auditlog *log, uint64_t old_size, uint64
 	if (!err && cf_merkle_verify_consistency(old_size, new_size, old_root, new_root,
 	                                         CF_MERKLE_CONST_PROOF(buf), len) != CF_OK)
 		err = CF_ERR_CRYPTO;
-	if (!err && len > cap)
-		err = CF_ERR_TOO_LARGE;
-	if (err)
-		return err;
-	memcpy(proof, buf, len * 32);
-	*ret_len = len;
-	return CF_OK;
+	return hand_out(err, buf, len, proof, cap, ret_len);
 }
 
 void cf_auditlog_stop(cf_auditlog *log)

@@ -276,28 +276,29 @@ static cf_err step_changed(sqlite3_stmt *stmt, sqlite3 *db)
 	return err;
 }
 
-cf_err cf_sqlite_session_touch(cf_tx *tx, const char *key, uint64_t now_ms)
+/* One conditional UPDATE of a session row by key and a time (?2). */
+static cf_err session_update(cf_tx *tx, const char *sql, const char *key, uint64_t ms)
 {
-	sqlite3_stmt *stmt = cf_sqlite_stmt(cf_sqlite_tx_conn(tx),
-		"UPDATE ephemeral SET doc = json_set(doc, '$.last_ms', ?2) "
-		"WHERE kind = 'session' AND key = ?1 AND json_extract(doc, '$.locked') = 0 "
-		"AND json_extract(doc, '$.last_ms') < ?2");
+	sqlite3_stmt *stmt = cf_sqlite_stmt(cf_sqlite_tx_conn(tx), sql);
 	if (!stmt)
 		return CF_ERR_STORE;
 	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)now_ms);
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)ms);
 	return step_changed(stmt, sqlite3_db_handle(stmt));
+}
+
+cf_err cf_sqlite_session_touch(cf_tx *tx, const char *key, uint64_t now_ms)
+{
+	return session_update(tx,
+		"UPDATE ephemeral SET doc = json_set(doc, '$.last_ms', ?2) "
+		"WHERE kind = 'session' AND key = ?1 AND json_extract(doc, '$.locked') = 0 "
+		"AND json_extract(doc, '$.last_ms') < ?2", key, now_ms);
 }
 
 cf_err cf_sqlite_session_lock(cf_tx *tx, const char *key, uint64_t idle_before_ms)
 {
-	sqlite3_stmt *stmt = cf_sqlite_stmt(cf_sqlite_tx_conn(tx),
+	return session_update(tx,
 		"UPDATE ephemeral SET doc = json_set(doc, '$.locked', json('true')) "
 		"WHERE kind = 'session' AND key = ?1 AND json_extract(doc, '$.locked') = 0 "
-		"AND json_extract(doc, '$.last_ms') <= ?2");
-	if (!stmt)
-		return CF_ERR_STORE;
-	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)idle_before_ms);
-	return step_changed(stmt, sqlite3_db_handle(stmt));
+		"AND json_extract(doc, '$.last_ms') <= ?2", key, idle_before_ms);
 }
